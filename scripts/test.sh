@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine:
+#   1. x86-64 build + unit tests (every ISA level this CPU runs, forced through HEARTH_ISA)
+#   2. arm64 cross build, tests under qemu-aarch64 as a Pi 4 (cortex-a72) and a Pi 5-class CPU (max)
+#   3. the GGUF reader fuzzer (clang, ASan+UBSan) for a bounded time over the shared models
+# Env: HEARTH_TEST_MODELS (default ../shared/models), FUZZ_SECONDS (default 60).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== x86-64 build and tests"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+(cd build && ctest --output-on-failure)
+
+echo "== arm64 cross build, tests under qemu-aarch64"
+cmake -S . -B build-arm64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-aarch64.cmake" -DHEARTH_BUILD_BENCH=OFF >/dev/null
+cmake --build build-arm64 -j "$jobs"
+for cpu in cortex-a72 max; do
+  echo "-- qemu-aarch64 -cpu $cpu"
+  QEMU_CPU=$cpu QEMU_LD_PREFIX=/usr/aarch64-linux-gnu \
+    qemu-aarch64 build-arm64/tests/hearth_tests --gtest_brief=1
+done
+
+echo "== GGUF reader fuzzer (libFuzzer, ASan+UBSan)"
+scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+echo "all test stages passed"

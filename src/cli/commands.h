@@ -1,0 +1,13 @@
+// Each subcommand of `hearth` lives in its own file and registers itself on the app.
+// The callback it sets runs the command and stores its exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace hearth::cli {
+
+void add_inspect_command(CLI::App& app, int& exit_code);
+void add_quantize_command(CLI::App& app, int& exit_code);
+void add_synth_command(CLI::App& app, int& exit_code);
+
+}  // namespace hearth::cli

@@ -1,0 +1,23 @@
+// `hearth`: one binary, one subcommand per file in this folder.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "kernels/kernels.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"hearth: a local LLM engine and server for small boards"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("hearth ") + HEARTH_VERSION);
+  int exit_code = 0;
+  hearth::cli::add_inspect_command(app, exit_code);
+  hearth::cli::add_quantize_command(app, exit_code);
+  hearth::cli::add_synth_command(app, exit_code);
+  const auto choice = hearth::choose_kernels();
+  if (!choice.warning.empty()) std::fprintf(stderr, "hearth: %.*s\n", int(choice.warning.size()), choice.warning.data());
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

@@ -34,10 +34,30 @@ struct TensorSite {
   int n_head_kv = 0;             // attention.head_count_kv
   int n_expert = 0;
   bool tied_output = false;      // no output.weight: token_embd doubles as the output matrix
+  // The type the tensor has in the source file: tensors that are never quantized (norms,
+  // biases, position tables) keep it. Unset: F32.
+  std::optional<GgmlType> source_type;
+  // llama.cpp counts attn_v and ffn_down tensors as it meets them, in its tensor order
+  // (tensors outside layers first, then by layer number, then by name), and some mixes depend
+  // on that count. -1: use the layer number in the name (the same for ordinary models).
+  // tensor_types_for_model fills these.
+  int kind_index = -1;
+  int n_attention_wv = -1;       // attn_v / attn_qkv / attn_kv_b tensors in the model; -1: n_layer
 };
 
 // The type this tensor gets under `mix` (1-D tensors and norms stay F32; a row length that is
 // not a whole number of the chosen type's blocks falls back as llama.cpp does).
 GgmlType tensor_type_for(const QuantMix& mix, const TensorSite& site);
+
+// Whether llama.cpp would quantize this tensor at all (2-D+ weights that are not norms,
+// position tables, expert routers, ...); the others are copied as they are.
+bool tensor_is_quantizable(const TensorSite& site);
+
+// llama.cpp's tensor order: tensors outside layers first (by name), then by layer number, then
+// by name. A quantized file lists its tensors in this order.
+bool tensor_name_less(std::string_view a, std::string_view b);
+
+// Types for every tensor of a model, in the order given, with the counts llama.cpp keeps.
+std::vector<GgmlType> tensor_types_for_model(const QuantMix& mix, std::vector<TensorSite> sites);
 
 }  // namespace hearth

@@ -33,8 +33,8 @@ constexpr float kActScale = 0.25f;
 
 struct Format {
   GgmlType type;
-  int64_t block;         // elements per weight block
-  size_t bytes;          // bytes per weight block
+  int64_t block;  // elements per weight block
+  size_t bytes;   // bytes per weight block
   // Writes the float scales of block b (the pattern bytes stay everywhere else).
   void (*set_scales)(void* b);
 };
@@ -127,10 +127,14 @@ TEST(ArmKernels, ExtremeOperandsMatchScalar) {
         for (int ap = 0; ap < 4; ++ap) {
           const auto pick = [&](int j) -> int8_t {
             switch (ap) {
-              case 0: return -128;
-              case 1: return 127;
-              case 2: return kAlt[j & 1];
-              default: return static_cast<int8_t>(rng());
+              case 0:
+                return -128;
+              case 1:
+                return 127;
+              case 2:
+                return kAlt[j & 1];
+              default:
+                return static_cast<int8_t>(rng());
             }
           };
           const std::vector<uint8_t> a = make_act(r.act_type, n, pick);

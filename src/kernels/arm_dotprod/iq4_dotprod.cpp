@@ -1,9 +1,9 @@
 // IQ4_NL (Q8_0 activations) and IQ4_XS (Q8_K activations) dot kernels instantiated for
 // the Cortex-A76 (SdotDot: SDOT, compiled with -march=armv8.2-a+dotprod).
 // The kernel bodies and their design note are in arm_neon/iq4_kernels.h.
+#include "kernels/arm_dotprod/sdot_dot.h"
 #include "kernels/arm_neon/iq4_kernels.h"
 #include "kernels/arm_neon/neon_kernels.h"
-#include "kernels/arm_dotprod/sdot_dot.h"
 
 namespace hearth {
 

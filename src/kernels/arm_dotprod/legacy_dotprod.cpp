@@ -1,8 +1,9 @@
-// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 dot kernels instantiated for the Cortex-A76 (SdotDot: SDOT, compiled with -march=armv8.2-a+dotprod).
-// The kernel bodies and their design note are in arm_neon/legacy_kernels.h.
+// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 dot kernels instantiated for the Cortex-A76 (SdotDot: SDOT, compiled
+// with -march=armv8.2-a+dotprod). The kernel bodies and their design note are in
+// arm_neon/legacy_kernels.h.
+#include "kernels/arm_dotprod/sdot_dot.h"
 #include "kernels/arm_neon/legacy_kernels.h"
 #include "kernels/arm_neon/neon_kernels.h"
-#include "kernels/arm_dotprod/sdot_dot.h"
 
 namespace hearth {
 

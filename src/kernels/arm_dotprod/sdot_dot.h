@@ -28,6 +28,11 @@ struct SdotDot {
   }
 
   template <int kMaxW>
+  static int32x4_t sum32(int8x16_t w0, int8x16_t a0, int8x16_t w1, int8x16_t a1) {
+    return dot32<kMaxW>(vdupq_n_s32(0), w0, a0, w1, a1);
+  }
+
+  template <int kMaxW>
   static int32x4_t dot16_scaled(int32x4_t acc, int8x16_t w, int8x16_t a, int16_t sc) {
     return vmlaq_n_s32(acc, vdotq_s32(vdupq_n_s32(0), w, a), sc);
   }
@@ -35,7 +40,7 @@ struct SdotDot {
   template <int kMaxW>
   static int32x4_t dot32_scaled(int32x4_t acc, int8x16_t w0, int8x16_t a0, int8x16_t w1,
                                 int8x16_t a1, int16_t sc) {
-    return vmlaq_n_s32(acc, dot32<kMaxW>(vdupq_n_s32(0), w0, a0, w1, a1), sc);
+    return vmlaq_n_s32(acc, sum32<kMaxW>(w0, a0, w1, a1), sc);
   }
 };
 

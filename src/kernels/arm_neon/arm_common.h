@@ -15,6 +15,7 @@
 // products in int16 before widening):
 //   dot16<kMaxW>(acc, w, a)                 acc += Σ w·a over 16 lanes
 //   dot32<kMaxW>(acc, w0, a0, w1, a1)       acc += Σ w0·a0 + Σ w1·a1
+//   sum32<kMaxW>(w0, a0, w1, a1)            the same into a fresh sum
 //   dot16_scaled<kMaxW>(acc, w, a, sc)      acc += sc · Σ w·a         (sc: int16)
 //   dot32_scaled<kMaxW>(acc, w0, a0, w1, a1, sc)
 // All sums are exact: every kernel's integer part equals the scalar definition bit for bit.

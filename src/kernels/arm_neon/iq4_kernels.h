@@ -28,8 +28,7 @@ float vec_dot_iq4_nl(int64_t n, const void* vw, const void* va) {
     const uint8x16_t q = vld1q_u8(w[i].qs);
     const int8x16_t w0 = vqtbl1q_s8(levels, vreinterpretq_u8_s8(low_nibbles(q)));
     const int8x16_t w1 = vqtbl1q_s8(levels, vreinterpretq_u8_s8(high_nibbles(q)));
-    const int32x4_t s = Dot::template dot32<127>(vdupq_n_s32(0), w0, vld1q_s8(a[i].qs), w1,
-                                                 vld1q_s8(a[i].qs + 16));
+    const int32x4_t s = Dot::template sum32<127>(w0, vld1q_s8(a[i].qs), w1, vld1q_s8(a[i].qs + 16));
     return h2f(w[i].d) * h2f(a[i].d) * block_sum(s);
   });
 }
@@ -43,8 +42,8 @@ float vec_dot_iq4_xs(int64_t n, const void* vw, const void* va) {
     const BlockIQ4_XS& b = w[i];
     int32x4_t acc = vdupq_n_s32(0);
     for (int ib = 0; ib < kQK_K / 32; ++ib) {
-      const int ls = ((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 0xF) |
-                     (((b.scales_h >> (2 * ib)) & 3) << 4);
+      const int ls =
+          ((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((b.scales_h >> (2 * ib)) & 3) << 4);
       const uint8x16_t q = vld1q_u8(b.qs + 16 * ib);
       const int8x16_t w0 = vqtbl1q_s8(levels, vreinterpretq_u8_s8(low_nibbles(q)));
       const int8x16_t w1 = vqtbl1q_s8(levels, vreinterpretq_u8_s8(high_nibbles(q)));

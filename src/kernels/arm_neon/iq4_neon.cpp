@@ -2,8 +2,8 @@
 // the Cortex-A72 (NeonDot: ARMv8.0 widening multiplies).
 // The kernel bodies and their design note are in arm_neon/iq4_kernels.h.
 #include "kernels/arm_neon/iq4_kernels.h"
-#include "kernels/arm_neon/neon_kernels.h"
 #include "kernels/arm_neon/neon_dot.h"
+#include "kernels/arm_neon/neon_kernels.h"
 
 namespace hearth {
 

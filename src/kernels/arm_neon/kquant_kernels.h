@@ -137,10 +137,10 @@ float vec_dot_q3_k(int64_t n, const void* vw, const void* va) {
       for (int j = 0; j < 4; ++j) {
         const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1u << (4 * h + j)));
         // q - 4 where the high bit is clear, q where it is set: range [-4, 3].
-        const int8x16_t w0 = vreinterpretq_s8_u8(
-            vsubq_u8(bits_at(q0, 2 * j, k3), vbicq_u8(k4, vtstq_u8(hm0, bit))));
-        const int8x16_t w1 = vreinterpretq_s8_u8(
-            vsubq_u8(bits_at(q1, 2 * j, k3), vbicq_u8(k4, vtstq_u8(hm1, bit))));
+        const int8x16_t w0 =
+            vreinterpretq_s8_u8(vsubq_u8(bits_at(q0, 2 * j, k3), vbicq_u8(k4, vtstq_u8(hm0, bit))));
+        const int8x16_t w1 =
+            vreinterpretq_s8_u8(vsubq_u8(bits_at(q1, 2 * j, k3), vbicq_u8(k4, vtstq_u8(hm1, bit))));
         const int8_t* ap = x.qs + 128 * h + 32 * j;
         const int g = 8 * h + 2 * j;
         acc = Dot::template dot16_scaled<4>(acc, w0, vld1q_s8(ap), sc[g]);
@@ -198,9 +198,9 @@ float vec_dot_q5_k(int64_t n, const void* vw, const void* va) {
         return vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h, bit), k16));
       };
       const int8_t* ap = x.qs + 64 * g;
-      acc = Dot::template dot32_scaled<31>(
-          acc, vorrq_s8(low_nibbles(q0), top(h0, bl)), vld1q_s8(ap),
-          vorrq_s8(low_nibbles(q1), top(h1, bl)), vld1q_s8(ap + 16), sm.sc[2 * g]);
+      acc = Dot::template dot32_scaled<31>(acc, vorrq_s8(low_nibbles(q0), top(h0, bl)),
+                                           vld1q_s8(ap), vorrq_s8(low_nibbles(q1), top(h1, bl)),
+                                           vld1q_s8(ap + 16), sm.sc[2 * g]);
       acc = Dot::template dot32_scaled<31>(
           acc, vorrq_s8(high_nibbles(q0), top(h0, bh)), vld1q_s8(ap + 32),
           vorrq_s8(high_nibbles(q1), top(h1, bh)), vld1q_s8(ap + 48), sm.sc[2 * g + 1]);

@@ -2,15 +2,15 @@
 // the Cortex-A72 (NeonDot: ARMv8.0 widening multiplies).
 // The kernel bodies and their design note are in arm_neon/kquant_kernels.h.
 #include "kernels/arm_neon/kquant_kernels.h"
-#include "kernels/arm_neon/neon_kernels.h"
 #include "kernels/arm_neon/neon_dot.h"
+#include "kernels/arm_neon/neon_kernels.h"
 
 namespace hearth {
 
 void fill_neon_kquants(KernelTable& t) {
   using arm::NeonDot;
-  for (GgmlType type : {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                        GgmlType::Q6_K})
+  for (GgmlType type :
+       {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K})
     t.of(type).act_type = GgmlType::Q8_K;
   t.of(GgmlType::Q2_K).vec_dot = &arm::vec_dot_q2_k<NeonDot>;
   t.of(GgmlType::Q3_K).vec_dot = &arm::vec_dot_q3_k<NeonDot>;

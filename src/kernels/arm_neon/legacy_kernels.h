@@ -29,8 +29,7 @@ float vec_dot_q4_0(int64_t n, const void* vw, const void* va) {
     const uint8x16_t q = vld1q_u8(w[i].qs);
     const int8x16_t w0 = vsubq_s8(low_nibbles(q), k8);
     const int8x16_t w1 = vsubq_s8(high_nibbles(q), k8);
-    const int32x4_t s = Dot::template dot32<8>(vdupq_n_s32(0), w0, vld1q_s8(a[i].qs), w1,
-                                               vld1q_s8(a[i].qs + 16));
+    const int32x4_t s = Dot::template sum32<8>(w0, vld1q_s8(a[i].qs), w1, vld1q_s8(a[i].qs + 16));
     return h2f(w[i].d) * h2f(a[i].d) * block_sum(s);
   });
 }
@@ -41,8 +40,8 @@ float vec_dot_q4_1(int64_t n, const void* vw, const void* va) {
   const auto* a = static_cast<const BlockQ8_1*>(va);
   return sum_blocks(n / kQK4_1, [&](int64_t i) {
     const uint8x16_t q = vld1q_u8(w[i].qs);
-    const int32x4_t s = Dot::template dot32<15>(vdupq_n_s32(0), low_nibbles(q), vld1q_s8(a[i].qs),
-                                                high_nibbles(q), vld1q_s8(a[i].qs + 16));
+    const int32x4_t s = Dot::template sum32<15>(low_nibbles(q), vld1q_s8(a[i].qs), high_nibbles(q),
+                                                vld1q_s8(a[i].qs + 16));
     return h2f(w[i].d) * h2f(a[i].d) * block_sum(s) + h2f(w[i].m) * h2f(a[i].s);
   });
 }
@@ -58,8 +57,7 @@ float vec_dot_q5_0(int64_t n, const void* vw, const void* va) {
     // q - 16 with the 5th bit: subtract 16 exactly where the bit is clear.
     const int8x16_t w0 = vsubq_s8(low_nibbles(q), vreinterpretq_s8_u8(vbicq_u8(k16, hb.m0)));
     const int8x16_t w1 = vsubq_s8(high_nibbles(q), vreinterpretq_s8_u8(vbicq_u8(k16, hb.m1)));
-    const int32x4_t s = Dot::template dot32<16>(vdupq_n_s32(0), w0, vld1q_s8(a[i].qs), w1,
-                                                vld1q_s8(a[i].qs + 16));
+    const int32x4_t s = Dot::template sum32<16>(w0, vld1q_s8(a[i].qs), w1, vld1q_s8(a[i].qs + 16));
     return h2f(w[i].d) * h2f(a[i].d) * block_sum(s);
   });
 }
@@ -74,8 +72,7 @@ float vec_dot_q5_1(int64_t n, const void* vw, const void* va) {
     const Bits32 hb = expand_bits32(w[i].qh);
     const int8x16_t w0 = vorrq_s8(low_nibbles(q), vreinterpretq_s8_u8(vandq_u8(k16, hb.m0)));
     const int8x16_t w1 = vorrq_s8(high_nibbles(q), vreinterpretq_s8_u8(vandq_u8(k16, hb.m1)));
-    const int32x4_t s = Dot::template dot32<31>(vdupq_n_s32(0), w0, vld1q_s8(a[i].qs), w1,
-                                                vld1q_s8(a[i].qs + 16));
+    const int32x4_t s = Dot::template sum32<31>(w0, vld1q_s8(a[i].qs), w1, vld1q_s8(a[i].qs + 16));
     return h2f(w[i].d) * h2f(a[i].d) * block_sum(s) + h2f(w[i].m) * h2f(a[i].s);
   });
 }
@@ -86,9 +83,8 @@ float vec_dot_q8_0(int64_t n, const void* vw, const void* va) {
   const auto* a = static_cast<const BlockQ8_0*>(va);
   return sum_blocks(n / kQK8_0, [&](int64_t i) {
     // A file may hold -128 weights: the bound 128 makes NeonDot widen every product.
-    const int32x4_t s =
-        Dot::template dot32<128>(vdupq_n_s32(0), vld1q_s8(w[i].qs), vld1q_s8(a[i].qs),
-                                 vld1q_s8(w[i].qs + 16), vld1q_s8(a[i].qs + 16));
+    const int32x4_t s = Dot::template sum32<128>(vld1q_s8(w[i].qs), vld1q_s8(a[i].qs),
+                                                 vld1q_s8(w[i].qs + 16), vld1q_s8(a[i].qs + 16));
     return h2f(w[i].d) * h2f(a[i].d) * block_sum(s);
   });
 }

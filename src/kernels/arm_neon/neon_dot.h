@@ -51,6 +51,23 @@ struct NeonDot {
     }
   }
 
+  // dot32 into a fresh sum: SADDLP instead of a zeroed register plus SADALP.
+  template <int kMaxW>
+  static int32x4_t sum32(int8x16_t w0, int8x16_t a0, int8x16_t w1, int8x16_t a1) {
+    if constexpr (kChain<kMaxW> >= 4) {
+      int16x8_t p = mul16(w0, a0);
+      p = vmlal_s8(p, vget_low_s8(w1), vget_low_s8(a1));
+      p = vmlal_high_s8(p, w1, a1);
+      return vpaddlq_s16(p);
+    } else if constexpr (kChain<kMaxW> >= 2) {
+      return vpadalq_s16(vpaddlq_s16(mul16(w0, a0)), mul16(w1, a1));
+    } else {
+      int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(w0), vget_low_s8(a0)));
+      s = vpadalq_s16(s, vmull_high_s8(w0, a0));
+      return dot16<kMaxW>(s, w1, a1);
+    }
+  }
+
   template <int kMaxW>
   static int32x4_t dot16_scaled(int32x4_t acc, int8x16_t w, int8x16_t a, int16_t sc) {
     static_assert(kChain<kMaxW> >= 2, "16-lane sub-blocks of K-quants have |w| <= 64");
@@ -69,7 +86,7 @@ struct NeonDot {
       acc = vmlal_n_s16(acc, vget_low_s16(p), sc);
       return vmlal_high_n_s16(acc, p, sc);
     } else {
-      return vmlaq_n_s32(acc, dot32<kMaxW>(vdupq_n_s32(0), w0, a0, w1, a1), sc);
+      return vmlaq_n_s32(acc, sum32<kMaxW>(w0, a0, w1, a1), sc);
     }
   }
 };

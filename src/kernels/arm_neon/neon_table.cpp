@@ -14,10 +14,17 @@ void fill_kernels_neon(KernelTable& t) {
   for (FormatKernels& f : t.formats) {
     if (f.vec_dot == nullptr) continue;
     switch (f.act_type) {
-      case GgmlType::Q8_0: f.quantize_act = &quantize_act_q8_0_neon; break;
-      case GgmlType::Q8_1: f.quantize_act = &quantize_act_q8_1_neon; break;
-      case GgmlType::Q8_K: f.quantize_act = &quantize_act_q8_k_neon; break;
-      default: break;  // F32 activations: the scalar table's entry stays
+      case GgmlType::Q8_0:
+        f.quantize_act = &quantize_act_q8_0_neon;
+        break;
+      case GgmlType::Q8_1:
+        f.quantize_act = &quantize_act_q8_1_neon;
+        break;
+      case GgmlType::Q8_K:
+        f.quantize_act = &quantize_act_q8_k_neon;
+        break;
+      default:
+        break;  // F32 activations: the scalar table's entry stays
     }
   }
 }

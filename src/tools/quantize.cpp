@@ -233,6 +233,10 @@ Result<QuantizeSummary> quantize_file(const QuantizeOptions& options) {
       continue;
     writer.set(key, value);
   }
+  // Re-added at the end, in this order, as ggml's gguf_set_* do: the header then matches
+  // llama-quantize's byte for byte.
+  writer.remove("general.quantization_version");
+  writer.remove("general.file_type");
   writer.set("general.quantization_version", gguf::Value::u32(2));
   writer.set("general.file_type", gguf::Value::u32(mix->file_type));
   writer.set_alignment(file.alignment());

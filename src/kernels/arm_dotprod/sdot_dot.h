@@ -4,9 +4,8 @@
 // One SDOT multiplies 16 int8 pairs and adds each group of 4 products into one int32 lane: 16
 // products per instruction, exact for any inputs (including -128·-128), against the 8 products
 // of an A72 SMULL plus the SADALP it needs to widen. So the weight-magnitude bound that NeonDot
-// uses to chain int16 products is irrelevant here, and sub-block scales are applied to the
-// int32 sub-block sum (MLA by element). Only compiled in this folder (-march=armv8.2-a+dotprod)
-// and only reached when the CPU reports ASIMDDP.
+// uses to chain int16 products is irrelevant here. Only compiled in this folder
+// (-march=armv8.2-a+dotprod) and only reached when the CPU reports ASIMDDP.
 #pragma once
 
 #include <arm_neon.h>
@@ -18,29 +17,13 @@ namespace {
 
 struct SdotDot {
   template <int kMaxW>
-  static int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t a) {
-    return vdotq_s32(acc, w, a);
-  }
-
-  template <int kMaxW>
-  static int32x4_t dot32(int32x4_t acc, int8x16_t w0, int8x16_t a0, int8x16_t w1, int8x16_t a1) {
-    return vdotq_s32(vdotq_s32(acc, w0, a0), w1, a1);
+  static int32x4_t sum16(int8x16_t w, int8x16_t a) {
+    return vdotq_s32(vdupq_n_s32(0), w, a);
   }
 
   template <int kMaxW>
   static int32x4_t sum32(int8x16_t w0, int8x16_t a0, int8x16_t w1, int8x16_t a1) {
-    return dot32<kMaxW>(vdupq_n_s32(0), w0, a0, w1, a1);
-  }
-
-  template <int kMaxW>
-  static int32x4_t dot16_scaled(int32x4_t acc, int8x16_t w, int8x16_t a, int16_t sc) {
-    return vmlaq_n_s32(acc, vdotq_s32(vdupq_n_s32(0), w, a), sc);
-  }
-
-  template <int kMaxW>
-  static int32x4_t dot32_scaled(int32x4_t acc, int8x16_t w0, int8x16_t a0, int8x16_t w1,
-                                int8x16_t a1, int16_t sc) {
-    return vmlaq_n_s32(acc, sum32<kMaxW>(w0, a0, w1, a1), sc);
+    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, a0), w1, a1);
   }
 };
 

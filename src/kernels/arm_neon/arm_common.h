@@ -10,14 +10,11 @@
 // copy: the linker must never merge an inline function compiled with +dotprod into the NEON
 // path (a Cortex-A72 would fault on an SDOT it picked up that way).
 //
-// Dot policy contract (acc: int32x4, lanes' grouping of the products is unspecified; a: any
-// int8 including -128; w: |w| <= kMaxW, a compile-time bound that lets NeonDot chain more
-// products in int16 before widening):
-//   dot16<kMaxW>(acc, w, a)                 acc += Σ w·a over 16 lanes
-//   dot32<kMaxW>(acc, w0, a0, w1, a1)       acc += Σ w0·a0 + Σ w1·a1
-//   sum32<kMaxW>(w0, a0, w1, a1)            the same into a fresh sum
-//   dot16_scaled<kMaxW>(acc, w, a, sc)      acc += sc · Σ w·a         (sc: int16)
-//   dot32_scaled<kMaxW>(acc, w0, a0, w1, a1, sc)
+// Dot policy contract (a: any int8 including -128; w: |w| <= kMaxW, a compile-time bound that
+// lets NeonDot chain more products in int16 before widening; which lane of the int32x4 result
+// holds which products is unspecified, only the lane total counts):
+//   sum16<kMaxW>(w, a)                 Σ w·a over 16 lanes
+//   sum32<kMaxW>(w0, a0, w1, a1)       Σ w0·a0 + Σ w1·a1
 // All sums are exact: every kernel's integer part equals the scalar definition bit for bit.
 #pragma once
 
@@ -61,6 +58,18 @@ inline Bits32 expand_bits32(const uint8_t* qh) {
 // Σ of the four int32 lanes, then one float multiply-add per block: the scale is applied to the
 // exact block sum, as the format defines.
 inline float block_sum(int32x4_t v) { return static_cast<float>(vaddvq_s32(v)); }
+
+// Lane totals of four vectors, {Σs0, Σs1, Σs2, Σs3}, in two rounds of ADDP. The super-block
+// kernels gather their sub-block sums this way so that the scales multiply four at a time.
+inline int32x4_t lane_totals4(int32x4_t s0, int32x4_t s1, int32x4_t s2, int32x4_t s3) {
+  return vpaddq_s32(vpaddq_s32(s0, s1), vpaddq_s32(s2, s3));
+}
+
+// acc + Σ_k s[k] · scales[k] for 8 sub-block sums and their 8 scales.
+inline int32x4_t add_scaled8(int32x4_t acc, const int32x4_t s[8], int16x8_t scales) {
+  acc = vmlaq_s32(acc, lane_totals4(s[0], s[1], s[2], s[3]), vmovl_s16(vget_low_s16(scales)));
+  return vmlaq_s32(acc, lane_totals4(s[4], s[5], s[6], s[7]), vmovl_high_s16(scales));
+}
 
 // Runs body(i) -> float for every block i and sums the results in two interleaved chains.
 template <class Body>

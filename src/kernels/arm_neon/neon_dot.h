@@ -7,8 +7,7 @@
 // holding k products stays exact while k·kMaxW·128 <= 32767. So 4-bit weights (|w| <= 16) chain
 // all 4 products of a 32-element block before one SADALP; IQ4 values (|w| <= 127) chain 2; Q8_0
 // weights (which a file may set to -128) widen every product. The bound is a template argument,
-// so the choice costs nothing at run time. Scaled variants multiply the int16 partial sums by the
-// sub-block scale with SMLAL-by-element straight into int32 (exact for any int16 scale).
+// so the choice costs nothing at run time.
 #pragma once
 
 #include <arm_neon.h>
@@ -30,28 +29,15 @@ struct NeonDot {
   }
 
   template <int kMaxW>
-  static int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t a) {
+  static int32x4_t sum16(int8x16_t w, int8x16_t a) {
     if constexpr (kChain<kMaxW> >= 2) {
-      return vpadalq_s16(acc, mul16(w, a));
+      return vpaddlq_s16(mul16(w, a));
     } else {
-      acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(w), vget_low_s8(a)));
-      return vpadalq_s16(acc, vmull_high_s8(w, a));
+      const int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(w), vget_low_s8(a)));
+      return vpadalq_s16(s, vmull_high_s8(w, a));
     }
   }
 
-  template <int kMaxW>
-  static int32x4_t dot32(int32x4_t acc, int8x16_t w0, int8x16_t a0, int8x16_t w1, int8x16_t a1) {
-    if constexpr (kChain<kMaxW> >= 4) {
-      int16x8_t p = mul16(w0, a0);
-      p = vmlal_s8(p, vget_low_s8(w1), vget_low_s8(a1));
-      p = vmlal_high_s8(p, w1, a1);
-      return vpadalq_s16(acc, p);
-    } else {
-      return dot16<kMaxW>(dot16<kMaxW>(acc, w0, a0), w1, a1);
-    }
-  }
-
-  // dot32 into a fresh sum: SADDLP instead of a zeroed register plus SADALP.
   template <int kMaxW>
   static int32x4_t sum32(int8x16_t w0, int8x16_t a0, int8x16_t w1, int8x16_t a1) {
     if constexpr (kChain<kMaxW> >= 4) {
@@ -62,31 +48,9 @@ struct NeonDot {
     } else if constexpr (kChain<kMaxW> >= 2) {
       return vpadalq_s16(vpaddlq_s16(mul16(w0, a0)), mul16(w1, a1));
     } else {
-      int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(w0), vget_low_s8(a0)));
-      s = vpadalq_s16(s, vmull_high_s8(w0, a0));
-      return dot16<kMaxW>(s, w1, a1);
-    }
-  }
-
-  template <int kMaxW>
-  static int32x4_t dot16_scaled(int32x4_t acc, int8x16_t w, int8x16_t a, int16_t sc) {
-    static_assert(kChain<kMaxW> >= 2, "16-lane sub-blocks of K-quants have |w| <= 64");
-    const int16x8_t p = mul16(w, a);
-    acc = vmlal_n_s16(acc, vget_low_s16(p), sc);
-    return vmlal_high_n_s16(acc, p, sc);
-  }
-
-  template <int kMaxW>
-  static int32x4_t dot32_scaled(int32x4_t acc, int8x16_t w0, int8x16_t a0, int8x16_t w1,
-                                int8x16_t a1, int16_t sc) {
-    if constexpr (kChain<kMaxW> >= 4) {
-      int16x8_t p = mul16(w0, a0);
-      p = vmlal_s8(p, vget_low_s8(w1), vget_low_s8(a1));
-      p = vmlal_high_s8(p, w1, a1);
-      acc = vmlal_n_s16(acc, vget_low_s16(p), sc);
-      return vmlal_high_n_s16(acc, p, sc);
-    } else {
-      return vmlaq_n_s32(acc, sum32<kMaxW>(w0, a0, w1, a1), sc);
+      int32x4_t s = sum16<kMaxW>(w0, a0);
+      s = vpadalq_s16(s, vmull_s8(vget_low_s8(w1), vget_low_s8(a1)));
+      return vpadalq_s16(s, vmull_high_s8(w1, a1));
     }
   }
 };

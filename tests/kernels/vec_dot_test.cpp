@@ -27,6 +27,10 @@
 #include "quant/formats.h"
 #include "quant/ggml_type.h"
 
+#if defined(__x86_64__)
+#include "kernels/x86_avx512/avx512_kernels.h"
+#endif
+
 namespace hearth {
 namespace {
 
@@ -39,10 +43,35 @@ const GgmlType kFormats[] = {T::F32,  T::F16,  T::BF16,   T::Q4_0, T::Q4_1,
 
 bool is_float(GgmlType t) { return t == T::F32 || t == T::F16 || t == T::BF16; }
 
-std::vector<Isa> isas_to_test() {
-  std::vector<Isa> out;
+// A kernel table under test: every ISA level the host runs, plus variants a level replaces
+// on this CPU but another CPU would run (AVX-512 without VNNI, when this one has VNNI).
+struct Level {
+  std::string name;
+  const KernelTable* table;
+};
+
+#if defined(__x86_64__)
+KernelTable avx512_without_vnni() {
+  KernelTable t;
+  fill_kernels_ref(t);
+  fill_kernels_avx2(t);
+  fill_avx512_float(t);
+  fill_avx512_legacy(t);
+  t.isa = Isa::kAvx512;
+  return t;
+}
+#endif
+
+std::vector<Level> isas_to_test() {
+  std::vector<Level> out;
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kDotprod})
-    if (isa_supported(isa)) out.push_back(isa);
+    if (isa_supported(isa)) out.push_back({std::string(isa_name(isa)), &kernel_table(isa)});
+#if defined(__x86_64__)
+  if (isa_supported(Isa::kAvx512) && __builtin_cpu_supports("avx512vnni")) {
+    static const KernelTable bw = avx512_without_vnni();
+    out.push_back({"avx512-without-vnni", &bw});
+  }
+#endif
   return out;
 }
 
@@ -209,11 +238,11 @@ TEST_P(VecDot, ContractSameOnEveryIsa) {
   const FormatKernels& ref = kernel_table(Isa::kScalar).of(GetParam());
   ASSERT_NE(ref.vec_dot, nullptr);
   ASSERT_NE(ref.quantize_act, nullptr);
-  for (Isa isa : isas_to_test()) {
-    const FormatKernels& k = kernel_table(isa).of(GetParam());
-    EXPECT_EQ(k.act_type, ref.act_type) << isa_name(isa);
-    EXPECT_NE(k.vec_dot, nullptr) << isa_name(isa);
-    EXPECT_NE(k.quantize_act, nullptr) << isa_name(isa);
+  for (const Level& level : isas_to_test()) {
+    const FormatKernels& k = level.table->of(GetParam());
+    EXPECT_EQ(k.act_type, ref.act_type) << level.name;
+    EXPECT_NE(k.vec_dot, nullptr) << level.name;
+    EXPECT_NE(k.quantize_act, nullptr) << level.name;
   }
 }
 
@@ -228,9 +257,9 @@ TEST_P(VecDot, IsaMatchesScalar) {
       Case c = make_case(type, blocks, variant, rng);
       const float want = kernel_table(Isa::kScalar).of(type).vec_dot(c.n, c.w.data(), c.act.data());
       const double tol = tolerance(type, c.n, magnitude(type, c.w.data(), c.act.data(), c.n));
-      for (Isa isa : isas) {
-        const float got = kernel_table(isa).of(type).vec_dot(c.n, c.w.data(), c.act.data());
-        ASSERT_NEAR(got, want, tol) << isa_name(isa) << " n=" << c.n << " variant=" << variant;
+      for (const Level& level : isas) {
+        const float got = level.table->of(type).vec_dot(c.n, c.w.data(), c.act.data());
+        ASSERT_NEAR(got, want, tol) << level.name << " n=" << c.n << " variant=" << variant;
       }
     }
   }
@@ -261,9 +290,9 @@ TEST_P(VecDot, IsaMatchesScalarOnExtremes) {
       ref.quantize_act(x.data(), act.data(), n);
       const float want = ref.vec_dot(n, w.data(), act.data());
       const double tol = tolerance(type, n, magnitude(type, w.data(), act.data(), n));
-      for (Isa isa : isas) {
-        const float got = kernel_table(isa).of(type).vec_dot(n, w.data(), act.data());
-        ASSERT_NEAR(got, want, tol) << isa_name(isa) << " pattern=" << int{pattern}
+      for (const Level& level : isas) {
+        const float got = level.table->of(type).vec_dot(n, w.data(), act.data());
+        ASSERT_NEAR(got, want, tol) << level.name << " pattern=" << int{pattern}
                                     << " act_kind=" << act_kind;
       }
     }
@@ -284,10 +313,10 @@ TEST_P(VecDot, QuantizeActBitIdentical) {
     const size_t bytes = act_bytes(ref.act_type, n);
     std::vector<uint8_t> want(bytes), got(bytes);
     ref.quantize_act(x.data(), want.data(), n);
-    for (Isa isa : isas_to_test()) {
+    for (const Level& level : isas_to_test()) {
       std::fill(got.begin(), got.end(), 0xCD);
-      kernel_table(isa).of(type).quantize_act(x.data(), got.data(), n);
-      ASSERT_EQ(std::memcmp(got.data(), want.data(), bytes), 0) << isa_name(isa) << " n=" << n;
+      level.table->of(type).quantize_act(x.data(), got.data(), n);
+      ASSERT_EQ(std::memcmp(got.data(), want.data(), bytes), 0) << level.name << " n=" << n;
     }
   }
 }

@@ -6,7 +6,13 @@
 // inline functions of external linkage (core/fp16.h, STL containers): only this file.
 #pragma once
 
+// GCC 12 reports its own AVX-512 intrinsics (built on _mm512_undefined_*) as reading
+// uninitialised values once inlined (GCC bug 105593); the warning is about the header.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include <cstdint>
 #include <cstring>

@@ -32,11 +32,11 @@ struct TempDir {
 };
 
 // Runs a shell command; returns its exit status and its stderr (stdout is discarded).
-struct Run {
+struct CliResult {
   int status;
   std::string err;
 };
-Run run(const std::string& args, const std::filesystem::path& dir) {
+CliResult run_cli(const std::string& args, const std::filesystem::path& dir) {
   const auto err_path = dir / "stderr.txt";
   const std::string cmd = std::string(HEARTH_BINARY) + " " + args + " >/dev/null 2>" + err_path.string();
   const int rc = std::system(cmd.c_str());
@@ -79,7 +79,7 @@ TEST_P(QuantizeTool, MatchesLlamaCpp) {
   TempDir tmp;
   ASSERT_FALSE(tmp.path.empty());
   const auto out_path = tmp.path / (std::string("out-") + type + ".gguf");
-  const Run q = run("quantize " + src_path.string() + " " + out_path.string() + " " + type + " --threads 3",
+  const CliResult q = run_cli("quantize " + src_path.string() + " " + out_path.string() + " " + type + " --threads 3",
                     tmp.path);
   ASSERT_EQ(q.status, 0) << q.err;
 
@@ -96,9 +96,15 @@ TEST_P(QuantizeTool, MatchesLlamaCpp) {
     ASSERT_NE(v, nullptr) << "lost key " << key;
     if (key == "general.file_type") continue;
     EXPECT_EQ(v->type, value.type) << key;
-    if (v->as_string()) EXPECT_EQ(*v->as_string(), *value.as_string()) << key;
-    if (v->as_array()) EXPECT_EQ(v->as_array()->items.size(), value.as_array()->items.size()) << key;
-    if (v->is_integer()) EXPECT_EQ(v->as_i64(), value.as_i64()) << key;
+    if (v->as_string()) {
+      EXPECT_EQ(*v->as_string(), *value.as_string()) << key;
+    }
+    if (v->as_array()) {
+      EXPECT_EQ(v->as_array()->items.size(), value.as_array()->items.size()) << key;
+    }
+    if (v->is_integer()) {
+      EXPECT_EQ(v->as_i64(), value.as_i64()) << key;
+    }
   }
   EXPECT_EQ(*ours->get_uint("general.file_type"), *theirs->get_uint("general.file_type"));
   EXPECT_EQ(*ours->get_uint("general.quantization_version"), 2u);
@@ -139,7 +145,7 @@ TEST(QuantizeToolErrors, UnknownTypeListsValidOnes) {
   const auto src = test::models_dir() / "synth" / "synth-llama-tiny-F32.gguf";
   HEARTH_REQUIRE_FILE(src);
   TempDir tmp;
-  const Run r = run("quantize " + src.string() + " " + (tmp.path / "o.gguf").string() + " Q4_K_X", tmp.path);
+  const CliResult r = run_cli("quantize " + src.string() + " " + (tmp.path / "o.gguf").string() + " Q4_K_X", tmp.path);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("Q4_K_X"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Q4_K_M"), std::string::npos) << r.err;
@@ -149,7 +155,7 @@ TEST(QuantizeToolErrors, UnknownTypeListsValidOnes) {
 
 TEST(QuantizeToolErrors, UnreadableInputAndUnwritableOutput) {
   TempDir tmp;
-  Run r = run("quantize " + (tmp.path / "missing.gguf").string() + " " + (tmp.path / "o.gguf").string() + " Q8_0",
+  CliResult r = run_cli("quantize " + (tmp.path / "missing.gguf").string() + " " + (tmp.path / "o.gguf").string() + " Q8_0",
               tmp.path);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("missing.gguf"), std::string::npos) << r.err;
@@ -159,13 +165,13 @@ TEST(QuantizeToolErrors, UnreadableInputAndUnwritableOutput) {
     std::fputs("not a gguf file at all", f);
     std::fclose(f);
   }
-  r = run("quantize " + junk.string() + " " + (tmp.path / "o.gguf").string() + " Q8_0", tmp.path);
+  r = run_cli("quantize " + junk.string() + " " + (tmp.path / "o.gguf").string() + " Q8_0", tmp.path);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("junk.gguf"), std::string::npos) << r.err;
 
   const auto src = test::models_dir() / "synth" / "synth-llama-tiny-F32.gguf";
   HEARTH_REQUIRE_FILE(src);
-  r = run("quantize " + src.string() + " " + (tmp.path / "no-such-dir" / "o.gguf").string() + " Q8_0", tmp.path);
+  r = run_cli("quantize " + src.string() + " " + (tmp.path / "no-such-dir" / "o.gguf").string() + " Q8_0", tmp.path);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("no-such-dir"), std::string::npos) << r.err;
 }
@@ -174,7 +180,7 @@ TEST(QuantizeToolErrors, RequantizingWarns) {
   const auto src = test::models_dir() / "synth" / "synth-llama-tiny-Q8_0.gguf";
   HEARTH_REQUIRE_FILE(src);
   TempDir tmp;
-  const Run r = run("quantize " + src.string() + " " + (tmp.path / "o.gguf").string() + " Q4_K_M --threads 2",
+  const CliResult r = run_cli("quantize " + src.string() + " " + (tmp.path / "o.gguf").string() + " Q4_K_M --threads 2",
                     tmp.path);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("warning"), std::string::npos) << r.err;
@@ -187,7 +193,7 @@ TEST(QuantizeToolProgress, PlainLinesWhenNotATerminal) {
   const auto src = test::models_dir() / "synth" / "synth-llama-tiny-F32.gguf";
   HEARTH_REQUIRE_FILE(src);
   TempDir tmp;
-  const Run r = run("quantize " + src.string() + " " + (tmp.path / "o.gguf").string() + " q8_0", tmp.path);
+  const CliResult r = run_cli("quantize " + src.string() + " " + (tmp.path / "o.gguf").string() + " q8_0", tmp.path);
   ASSERT_EQ(r.status, 0) << r.err;
   // One line per tensor, no carriage returns or escape codes in a log.
   EXPECT_EQ(r.err.find('\r'), std::string::npos);

@@ -56,7 +56,6 @@ KernelTable avx512_without_vnni() {
   fill_kernels_ref(t);
   fill_kernels_avx2(t);
   fill_avx512_float(t);
-  fill_avx512_legacy(t);
   t.isa = Isa::kAvx512;
   return t;
 }

@@ -7,7 +7,6 @@
 namespace hearth {
 
 void fill_avx512_float(KernelTable& t);        // F32, F16, BF16: 16-lane FMAs
-void fill_avx512_legacy(KernelTable& t);       // 32-element blocks, two per register (BW)
-void fill_avx512_legacy_vnni(KernelTable& t);  // the same with vpdpbusd (needs AVX512-VNNI)
+void fill_avx512_legacy_vnni(KernelTable& t);  // 32-element blocks with vpdpbusd (AVX512-VNNI)
 
 }  // namespace hearth

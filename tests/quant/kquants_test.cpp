@@ -305,11 +305,11 @@ TEST(KQuantFiles, DequantizeMatchesGgufPy) {
       const auto& ref = json["tensors"][k];
       const auto head = ref["row0_head"].get<std::vector<double>>();
       const auto tail = ref["last_row_tail"].get<std::vector<double>>();
-      for (size_t i = 0; i < head.size(); ++i)
-        ASSERT_NEAR(y[i], head[i], 1e-6 * std::max(1.0, std::fabs(head[i]))) << stem << " " << t.name << " " << i;
+      // Bit-exact: gguf-py computes each value with the same float32 operations.
+      for (size_t i = 0; i < head.size(); ++i) ASSERT_EQ(double(y[i]), head[i]) << stem << " " << t.name << " " << i;
       for (size_t i = 0; i < tail.size(); ++i) {
         const double v = y[y.size() - tail.size() + i];
-        ASSERT_NEAR(v, tail[i], 1e-6 * std::max(1.0, std::fabs(tail[i]))) << stem << " " << t.name;
+        ASSERT_EQ(v, tail[i]) << stem << " " << t.name;
       }
       double sum = 0, sumsq = 0;
       for (float v : y) {
@@ -359,6 +359,9 @@ TEST(KQuantFiles, QuantizerErrorAtMostLlamaCpp) {
   }
   std::printf("  worst RMS ratio ours/llama.cpp: %.6f; rows byte-identical: %zu of %zu\n", worst,
               rows_identical, rows_total);
+  // Stronger than the requirement: the searches are ggml's, in the same float order, so every
+  // row comes out byte for byte as llama.cpp's. A deliberate change of search may relax this.
+  EXPECT_EQ(rows_identical, rows_total);
 }
 
 }  // namespace

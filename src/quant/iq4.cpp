@@ -27,19 +27,32 @@ namespace {
 constexpr int kSub = 32;                     // elements per scale
 constexpr int kSubPerSuper = kQK_K / kSub;   // 8 sub-blocks in an IQ4_XS super-block
 
-// Decision thresholds between consecutive levels (exact: the levels are integers).
-constexpr std::array<float, 15> kMidpoints = [] {
-  std::array<float, 15> m{};
-  for (int i = 0; i < 15; ++i) m[i] = 0.5f * float(kIQ4NLValues[i] + kIQ4NLValues[i + 1]);
-  return m;
+// Nearest level of v, ties to the upper one. Every decision threshold (the midpoint of two
+// neighbouring levels) is a multiple of 1/2, so floor(2v) alone decides: a table indexed by
+// floor(2v), clamped to the table, replaces a search over the 16 levels. This lookup is
+// the quantizers' inner loop (run ~36 times per element by the scale search).
+constexpr int kLutOffset = 256;
+constexpr int kLutSize = 512;
+constexpr std::array<uint8_t, kLutSize> kNearestLut = [] {
+  std::array<uint8_t, kLutSize> lut{};
+  for (int i = 0; i < kLutSize; ++i) {
+    const int twice_v = i - kLutOffset;  // any v with floor(2v) == twice_v
+    int idx = 0;
+    while (idx < 15 && twice_v >= kIQ4NLValues[idx] + kIQ4NLValues[idx + 1]) ++idx;
+    lut[i] = uint8_t(idx);
+  }
+  return lut;
 }();
 
-// Index of the level nearest v (ties to the upper one); branch-free binary search over the
-// 15 thresholds: the steps 8+4+2+1 reach every index 0..15.
 inline int nearest_level(float v) {
-  int idx = 0;
-  for (int step = 8; step > 0; step >>= 1) idx = v >= kMidpoints[idx + step - 1] ? idx + step : idx;
-  return idx;
+  // Clamped to the table; written so that NaN compares false and lands on kLo.
+  constexpr float kLo = float(-kLutOffset), kHi = float(kLutSize - kLutOffset - 1);
+  float t = 2.0f * v;
+  t = t > kLo ? t : kLo;
+  t = t < kHi ? t : kHi;
+  int i = static_cast<int>(t);  // truncates toward zero ...
+  i -= float(i) > t ? 1 : 0;    // ... so step negatives down: floor(2v), exactly
+  return kNearestLut[i + kLutOffset];
 }
 
 inline float level(int idx) { return float(kIQ4NLValues[idx]); }

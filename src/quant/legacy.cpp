@@ -32,6 +32,7 @@ namespace {
 // Returns v rounded to float at this point. GCC contracts a*b+c into one fused multiply-add
 // even across statements in C++ (-ffp-contract=fast), and aarch64 always has FMA; the
 // reference rounds the product first, so an empty asm pins the rounded product in a register.
+// The library is built with -ffp-contract=off too; this keeps the bytes independent of flags.
 inline float rounded(float v) {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
   __asm__("" : "+x"(v));

@@ -71,7 +71,8 @@ inline int32x4_t add_scaled8(int32x4_t acc, const int32x4_t s[8], int16x8_t scal
   return vmlaq_s32(acc, lane_totals4(s[4], s[5], s[6], s[7]), vmovl_high_s16(scales));
 }
 
-// Runs body(i) -> float for every block i and sums the results in two interleaved chains.
+// Runs body(i) -> float for every 32-element block i and sums the results in two interleaved
+// chains: a block is short, so two in flight hide the latency of its horizontal add and scale.
 template <class Body>
 inline float sum_blocks(int64_t nb, Body body) {
   float s0 = 0.0f, s1 = 0.0f;
@@ -82,6 +83,15 @@ inline float sum_blocks(int64_t nb, Body body) {
   }
   if (i < nb) s0 += body(i);
   return s0 + s1;
+}
+
+// The same for 256-element super-blocks, one at a time: each already holds 8-16 independent
+// sub-block sums, and interleaving two would only spill NEON registers.
+template <class Body>
+inline float sum_superblocks(int64_t nb, Body body) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < nb; ++i) s += body(i);
+  return s;
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ float vec_dot_iq4_xs(int64_t n, const void* vw, const void* va) {
   const auto* w = static_cast<const BlockIQ4_XS*>(vw);
   const auto* a = static_cast<const BlockQ8_K*>(va);
   const int8x16_t levels = vld1q_s8(kIQ4NLValues);
-  return sum_blocks(n / kQK_K, [&](int64_t i) {
+  return sum_superblocks(n / kQK_K, [&](int64_t i) {
     const BlockIQ4_XS& b = w[i];
     int32x4_t s[8];
     for (int ib = 0; ib < kQK_K / 32; ++ib) {

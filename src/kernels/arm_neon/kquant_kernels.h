@@ -95,7 +95,7 @@ float vec_dot_q2_k(int64_t n, const void* vw, const void* va) {
   const auto* w = static_cast<const BlockQ2_K*>(vw);
   const auto* a = static_cast<const BlockQ8_K*>(va);
   const uint8x16_t k3 = vdupq_n_u8(3);
-  return sum_blocks(n / kQK_K, [&](int64_t i) {
+  return sum_superblocks(n / kQK_K, [&](int64_t i) {
     const BlockQ2_K& b = w[i];
     const BlockQ8_K& x = a[i];
     const uint8x16_t packed = vld1q_u8(b.scales);
@@ -126,7 +126,7 @@ float vec_dot_q3_k(int64_t n, const void* vw, const void* va) {
   const auto* a = static_cast<const BlockQ8_K*>(va);
   const uint8x16_t k3 = vdupq_n_u8(3);
   const uint8x16_t k4 = vdupq_n_u8(4);
-  return sum_blocks(n / kQK_K, [&](int64_t i) {
+  return sum_superblocks(n / kQK_K, [&](int64_t i) {
     const BlockQ3_K& b = w[i];
     const BlockQ8_K& x = a[i];
     const int8x16_t scales = unpack_scales_q3_k(b.scales);
@@ -194,7 +194,7 @@ template <class Dot>
 float vec_dot_q4_k(int64_t n, const void* vw, const void* va) {
   const auto* w = static_cast<const BlockQ4_K*>(vw);
   const auto* a = static_cast<const BlockQ8_K*>(va);
-  return sum_blocks(n / kQK_K, [&](int64_t i) {
+  return sum_superblocks(n / kQK_K, [&](int64_t i) {
     const BlockQ4_K& b = w[i];
     const BlockQ8_K& x = a[i];
     const ScalesMins8 sm = unpack_scales_mins8(b.scales);
@@ -208,7 +208,7 @@ template <class Dot>
 float vec_dot_q5_k(int64_t n, const void* vw, const void* va) {
   const auto* w = static_cast<const BlockQ5_K*>(vw);
   const auto* a = static_cast<const BlockQ8_K*>(va);
-  return sum_blocks(n / kQK_K, [&](int64_t i) {
+  return sum_superblocks(n / kQK_K, [&](int64_t i) {
     const BlockQ5_K& b = w[i];
     const BlockQ8_K& x = a[i];
     const ScalesMins8 sm = unpack_scales_mins8(b.scales);
@@ -227,7 +227,7 @@ float vec_dot_q6_k(int64_t n, const void* vw, const void* va) {
   const auto weights = [&](int8x16_t nib, uint8x16_t top) {
     return vsubq_s8(vorrq_s8(nib, vreinterpretq_s8_u8(vandq_u8(top, k30))), k32);
   };
-  return sum_blocks(n / kQK_K, [&](int64_t i) {
+  return sum_superblocks(n / kQK_K, [&](int64_t i) {
     const BlockQ6_K& b = w[i];
     const BlockQ8_K& x = a[i];
     const int8x16_t scales = vld1q_s8(b.scales);

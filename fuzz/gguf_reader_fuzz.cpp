@@ -1,4 +1,4 @@
-// libFuzzer target for the GGUF reader: any byte string must parse or fail with an Error, never
+// libFuzzer target for the GGUF reader (and the inspect reports built on it): any byte string must parse or fail with an Error, never
 // crash or read out of bounds. libFuzzer hands us a buffer of exactly `size` bytes, so ASan
 // flags any read past the end; on success every parsed value and every tensor's first and last
 // byte are touched to prove the pointers the reader hands out are in bounds.
@@ -7,6 +7,7 @@
 #include <span>
 
 #include "gguf/reader.h"
+#include "tools/inspect_report.h"
 
 namespace {
 
@@ -46,6 +47,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (file->find_tensor(t.name) != &t) __builtin_trap();
     sink = sink + t.data[0] + t.data[t.nbytes - 1] + static_cast<uint64_t>(t.n_rows());
     if (t.offset % file->alignment() != 0) __builtin_trap();
+    // `inspect --values` on every tensor: row 0 through the dequantizer must stay inside the
+    // bytes the reader vouched for (bounded so huge rows do not slow the fuzzer down).
+    if (t.ne[0] <= 4096 && hearth::type_traits(t.type).dequantize != nullptr) {
+      auto values = hearth::tools::tensor_values(*file, t.name, 4096);
+      if (!values) __builtin_trap();
+    }
   }
+  // The inspect reports must cope with any metadata the reader accepts.
+  const auto summary = hearth::tools::summarize(*file, std::nullopt);
+  sink = sink + hearth::tools::render_text(*file, summary).size();
+  sink = sink + hearth::tools::render_json(*file, summary)
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                    .size();
   return 0;
 }

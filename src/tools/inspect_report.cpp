@@ -148,8 +148,9 @@ ModelSummary summarize(const gguf::File& f, std::optional<int64_t> ctx) {
   s.head_dim_k = f.find(a + ".attention.key_length") ? positive_int(f, a + ".attention.key_length") : head_dim;
   s.head_dim_v = f.find(a + ".attention.value_length") ? positive_int(f, a + ".attention.value_length") : s.head_dim_k;
   // K and V in F16: n_layer × ctx × n_head_kv × (head_dim_k + head_dim_v) × 2 bytes.
-  const int64_t kv = sat_mul(sat_mul(sat_mul(s.n_layer, s.ctx), s.n_head_kv),
-                             sat_mul(s.head_dim_k + s.head_dim_v, 2));
+  int64_t head_dims = 0;
+  if (__builtin_add_overflow(s.head_dim_k, s.head_dim_v, &head_dims)) head_dims = std::numeric_limits<int64_t>::max();
+  const int64_t kv = sat_mul(sat_mul(sat_mul(s.n_layer, s.ctx), s.n_head_kv), sat_mul(head_dims, 2));
   s.kv_bytes = static_cast<uint64_t>(kv);
   return s;
 }
@@ -193,7 +194,7 @@ std::string render_text(const gguf::File& f, const ModelSummary& s) {
   }
   line(fmt::format("RAM at ctx {}   weights {} + KV cache (F16, {} layers × {} KV heads × {}+{} dims) {} = {}",
                    s.ctx, human_bytes(s.weight_bytes), s.n_layer, s.n_head_kv, s.head_dim_k, s.head_dim_v,
-                   human_bytes(s.kv_bytes), human_bytes(s.weight_bytes + s.kv_bytes)));
+                   human_bytes(s.kv_bytes), human_bytes(s.weight_bytes + std::min(s.kv_bytes, ~s.weight_bytes))));
   return out;
 }
 
@@ -233,6 +234,8 @@ nlohmann::json render_json(const gguf::File& f, const ModelSummary& s) {
   for (const auto& [type, u] : s.per_type)
     per_type[type] = {{"tensors", u.tensors}, {"params", u.params}, {"bytes", u.bytes}};
   j["bytes_per_type"] = per_type;
+  uint64_t total = 0;
+  if (__builtin_add_overflow(s.weight_bytes, s.kv_bytes, &total)) total = std::numeric_limits<uint64_t>::max();
   j["ram"] = {{"ctx", s.ctx},
               {"n_layer", s.n_layer},
               {"n_head_kv", s.n_head_kv},
@@ -240,7 +243,7 @@ nlohmann::json render_json(const gguf::File& f, const ModelSummary& s) {
               {"head_dim_v", s.head_dim_v},
               {"weights_bytes", s.weight_bytes},
               {"kv_cache_bytes", s.kv_bytes},
-              {"total_bytes", s.weight_bytes + s.kv_bytes}};
+              {"total_bytes", total}};
   return j;
 }
 

@@ -62,7 +62,7 @@ constexpr Builtin kBuiltins[] = {
      "{{- '[INST] ' + system + '\\n\\n' + message['content'] + ' [/INST]' -}}"
      "{%- else -%}{{- '[INST] ' + message['content'] + ' [/INST]' -}}{%- endif -%}"
      "{%- elif message['role'] == 'assistant' -%}"
-     "{{- ' ' + message['content'] + eos_token -}}"
+     "{{- message['content'] + eos_token -}}"
      "{%- endif -%}"
      "{%- endfor -%}"},
 };
@@ -128,6 +128,9 @@ Result<std::string> ChatTemplate::apply_json(const nlohmann::ordered_json& conte
   if (!globals.get("bos_token")) globals.set("bos_token", jinja::Value::string(bos_));
   if (!globals.get("eos_token")) globals.set("eos_token", jinja::Value::string(eos_));
   if (!globals.get("add_generation_prompt")) globals.set("add_generation_prompt", jinja::Value::boolean(false));
+  // transformers passes these as None when the caller gives none; templates test `tools is none`.
+  if (!globals.get("tools")) globals.set("tools", jinja::Value::none());
+  if (!globals.get("documents")) globals.set("documents", jinja::Value::none());
   return template_.render(globals, options);
 }
 

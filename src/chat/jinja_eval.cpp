@@ -396,7 +396,7 @@ Value Interp::eval_binary(const Node& n) {
     } else if (r.is_dict()) {
       found = r.dict->find(l.str()) != nullptr && l.is_string();
     } else if (r.is_undefined()) {
-      error(n.pos, "'" + r.s + "' is undefined");
+      found = false;  // Undefined iterates as empty in Jinja2, so nothing is in it
     } else {
       error(n.pos, std::string("argument of type ") + kind_name(r.kind) + " is not iterable");
     }
@@ -505,7 +505,11 @@ Value Interp::eval_binary(const Node& n) {
 Result<Template> Template::parse(const std::string& source) {
   try {
     auto program = std::make_shared<Program>();
-    program->body = jinja::parse(lex(source, LexOptions{}));
+    // Jinja2's keep_trailing_newline=False: one final newline of the source is not output.
+    std::string text = source;
+    if (text.size() >= 2 && text.compare(text.size() - 2, 2, "\r\n") == 0) text.resize(text.size() - 2);
+    else if (!text.empty() && text.back() == '\n') text.pop_back();
+    program->body = jinja::parse(lex(text, LexOptions{}));
     return Template(std::move(program));
   } catch (const TemplateError& e) {
     return Error{"chat template: line " + std::to_string(e.pos.line) + ", column " +

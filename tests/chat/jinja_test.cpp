@@ -136,6 +136,17 @@ TEST(Jinja, Macros) {
   EXPECT_EQ(R("{% set g = 'G' %}{% macro m() %}{{ g }}{% endmacro %}{{ m() }}"), "G");
 }
 
+TEST(Jinja, UndefinedIsEmptyContainer) {
+  // Granite and Llama Guard test membership in variables the caller may not pass.
+  EXPECT_EQ(R("{{ 'a' in controls }}{{ 'a' not in nothing }}{% for x in nothing %}x{% endfor %}"), "FalseTrue");
+}
+
+TEST(Jinja, TrailingNewlineOfSourceDropped) {
+  EXPECT_EQ(R("x\n"), "x");  // Jinja2's keep_trailing_newline=False
+  EXPECT_EQ(R("x\n\n"), "x\n");
+  EXPECT_EQ(R("{% if true %}y{% endif %}\n\n"), "y");  // trim_blocks then the final newline
+}
+
 TEST(Jinja, IfElifElse) {
   const std::string t = "{% if x == 1 %}one{% elif x == 2 %}two{% else %}many{% endif %}";
   EXPECT_EQ(R(t, {{"x", 1}}), "one");
@@ -150,7 +161,7 @@ TEST(Jinja, WhitespaceControl) {
   EXPECT_EQ(R("{% if true %}\nx\n{% endif %}\ny"), "x\ny");
   EXPECT_EQ(R("  {% if true %}\n  x\n  {% endif %}\n"), "  x\n");
   // Neither applies to expression tags.
-  EXPECT_EQ(R("  {{ 'x' }}\n"), "  x\n");
+  EXPECT_EQ(R("  {{ 'x' }}\ny"), "  x\ny");
   EXPECT_EQ(R("a {% if true %}b{% endif %}"), "a b");  // lstrip only when the tag starts its line
   EXPECT_EQ(R("{# comment #}\nx{#- c -#}  y"), "xy");
   EXPECT_EQ(R("  {%+ if true %}x{% endif %}"), "  x");

@@ -38,9 +38,11 @@ constexpr Builtin kBuiltins[] = {
     {"llama3",
      "{{- bos_token -}}"
      "{%- for message in messages -%}"
-     "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + (message['content'] | trim) + '<|eot_id|>' -}}"
+     "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + "
+     "(message['content'] | trim) + '<|eot_id|>' -}}"
      "{%- endfor -%}"
-     "{%- if add_generation_prompt -%}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' -}}{%- endif -%}"},
+     "{%- if add_generation_prompt -%}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' "
+     "-}}{%- endif -%}"},
     {"zephyr",
      "{%- for message in messages -%}"
      "{{- '<|' + message['role'] + '|>\\n' + message['content'] + eos_token + '\\n' -}}"
@@ -78,16 +80,21 @@ std::string lowercase(std::string_view s) {
 jinja::Value value_from_json(const nlohmann::ordered_json& j) {
   using jinja::Value;
   switch (j.type()) {
-    case nlohmann::ordered_json::value_t::null: return Value::none();
-    case nlohmann::ordered_json::value_t::boolean: return Value::boolean(j.get<bool>());
-    case nlohmann::ordered_json::value_t::number_integer: return Value::integer(j.get<int64_t>());
+    case nlohmann::ordered_json::value_t::null:
+      return Value::none();
+    case nlohmann::ordered_json::value_t::boolean:
+      return Value::boolean(j.get<bool>());
+    case nlohmann::ordered_json::value_t::number_integer:
+      return Value::integer(j.get<int64_t>());
     case nlohmann::ordered_json::value_t::number_unsigned: {
       const auto u = j.get<uint64_t>();
       return u > static_cast<uint64_t>(INT64_MAX) ? Value::number(static_cast<double>(u))
                                                   : Value::integer(static_cast<int64_t>(u));
     }
-    case nlohmann::ordered_json::value_t::number_float: return Value::number(j.get<double>());
-    case nlohmann::ordered_json::value_t::string: return Value::string(j.get<std::string>());
+    case nlohmann::ordered_json::value_t::number_float:
+      return Value::number(j.get<double>());
+    case nlohmann::ordered_json::value_t::string:
+      return Value::string(j.get<std::string>());
     case nlohmann::ordered_json::value_t::array: {
       Value list = Value::make_list();
       for (const auto& item : j) list.push(value_from_json(item));
@@ -98,7 +105,8 @@ jinja::Value value_from_json(const nlohmann::ordered_json& j) {
       for (const auto& [k, v] : j.items()) dict.set(k, value_from_json(v));
       return dict;
     }
-    default: return Value::none();
+    default:
+      return Value::none();
   }
 }
 
@@ -109,7 +117,8 @@ Result<ChatTemplate> ChatTemplate::create(const std::string& source, std::string
   return ChatTemplate(std::move(*t), std::move(bos_token), std::move(eos_token));
 }
 
-Result<std::string> ChatTemplate::apply(std::span<const Message> messages, bool add_generation_prompt,
+Result<std::string> ChatTemplate::apply(std::span<const Message> messages,
+                                        bool add_generation_prompt,
                                         const nlohmann::ordered_json& extra,
                                         const jinja::RenderOptions& options) const {
   nlohmann::ordered_json context = nlohmann::ordered_json::object();
@@ -127,7 +136,8 @@ Result<std::string> ChatTemplate::apply_json(const nlohmann::ordered_json& conte
   jinja::Value globals = value_from_json(context);
   if (!globals.get("bos_token")) globals.set("bos_token", jinja::Value::string(bos_));
   if (!globals.get("eos_token")) globals.set("eos_token", jinja::Value::string(eos_));
-  if (!globals.get("add_generation_prompt")) globals.set("add_generation_prompt", jinja::Value::boolean(false));
+  if (!globals.get("add_generation_prompt"))
+    globals.set("add_generation_prompt", jinja::Value::boolean(false));
   // transformers passes these as None when the caller gives none; templates test `tools is none`.
   if (!globals.get("tools")) globals.set("tools", jinja::Value::none());
   if (!globals.get("documents")) globals.set("documents", jinja::Value::none());
@@ -166,9 +176,12 @@ std::string_view detect_builtin(std::string_view architecture, std::string_view 
   if (has("<|assistant|>") && has("<|user|>")) return "zephyr";
   if (has("[INST]")) return "mistral";
   const std::string name = lowercase(model_name);
-  if (name.find("mistral") != std::string::npos || name.find("mixtral") != std::string::npos) return "mistral";
-  if (name.find("zephyr") != std::string::npos || name.find("tinyllama") != std::string::npos) return "zephyr";
-  if (name.find("llama-3") != std::string::npos || name.find("llama 3") != std::string::npos) return "llama3";
+  if (name.find("mistral") != std::string::npos || name.find("mixtral") != std::string::npos)
+    return "mistral";
+  if (name.find("zephyr") != std::string::npos || name.find("tinyllama") != std::string::npos)
+    return "zephyr";
+  if (name.find("llama-3") != std::string::npos || name.find("llama 3") != std::string::npos)
+    return "llama3";
   if (architecture == "qwen2" || architecture == "qwen") return "chatml";
   if (architecture == "phi3") return "phi3";
   if (architecture == "stablelm") return "zephyr";

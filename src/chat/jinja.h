@@ -18,8 +18,9 @@ struct Node;
 
 struct RenderLimits {
   size_t max_output_bytes = size_t{16} << 20;
-  uint64_t max_steps = 2'000'000;  // real templates need a few thousand  // evaluated nodes and loop iterations
-  int max_call_depth = 48;          // macro recursion
+  uint64_t max_steps =
+      2'000'000;  // real templates need a few thousand  // evaluated nodes and loop iterations
+  int max_call_depth = 48;  // macro recursion
 };
 
 struct RenderOptions {

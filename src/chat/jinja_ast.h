@@ -26,7 +26,19 @@ struct TemplateError {
 }
 
 struct Token {
-  enum class Kind { kText, kExprOpen, kExprClose, kStmtOpen, kStmtClose, kName, kString, kInt, kFloat, kOp, kEnd };
+  enum class Kind {
+    kText,
+    kExprOpen,
+    kExprClose,
+    kStmtOpen,
+    kStmtClose,
+    kName,
+    kString,
+    kInt,
+    kFloat,
+    kOp,
+    kEnd
+  };
   Kind kind;
   std::string text;  // text, name, decoded string, operator
   SourcePos pos;
@@ -35,7 +47,7 @@ struct Token {
 };
 
 struct LexOptions {
-  bool trim_blocks = true;    // HF renders with trim_blocks and lstrip_blocks on
+  bool trim_blocks = true;  // HF renders with trim_blocks and lstrip_blocks on
   bool lstrip_blocks = true;
 };
 
@@ -48,10 +60,30 @@ using Body = std::vector<NodePtr>;
 struct Node {
   enum class Kind {
     // expressions
-    kLiteral, kName, kGetAttr, kGetItem, kSlice, kCall, kFilter, kTest, kUnary, kBinary,
-    kTernary, kListLit, kDictLit,
+    kLiteral,
+    kName,
+    kGetAttr,
+    kGetItem,
+    kSlice,
+    kCall,
+    kFilter,
+    kTest,
+    kUnary,
+    kBinary,
+    kTernary,
+    kListLit,
+    kDictLit,
     // statements
-    kText, kEmit, kIf, kFor, kSet, kSetBlock, kMacro, kBreak, kContinue, kBlock,
+    kText,
+    kEmit,
+    kIf,
+    kFor,
+    kSet,
+    kSetBlock,
+    kMacro,
+    kBreak,
+    kContinue,
+    kBlock,
   };
   Kind kind;
   SourcePos pos;

@@ -2,7 +2,9 @@
 // behaviour where a template can tell the difference (split(), strip(), title(), indent, tojson).
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -48,7 +50,8 @@ std::string capitalize(std::string s) {
   if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
   return s;
 }
-std::string replace_all(const std::string& s, const std::string& from, const std::string& to, int64_t count) {
+std::string replace_all(const std::string& s, const std::string& from, const std::string& to,
+                        int64_t count) {
   if (from.empty()) return s;
   std::string out;
   size_t k = 0;
@@ -85,7 +88,8 @@ Value split(const std::string& s, const Value* sep, int64_t maxsplit) {
     }
     return out;
   }
-  if (!sep->is_string() || sep->s.empty()) fail(kNoPos, "split: separator must be a non-empty string");
+  if (!sep->is_string() || sep->s.empty())
+    fail(kNoPos, "split: separator must be a non-empty string");
   size_t k = 0;
   int64_t n = 0;
   while (maxsplit < 0 || n < maxsplit) {
@@ -103,7 +107,8 @@ bool affix_match(const std::string& s, const Value& affix, bool prefix) {
   const auto one = [&](const Value& a) {
     if (!a.is_string()) fail(kNoPos, "startswith/endswith expects a string");
     if (a.s.size() > s.size()) return false;
-    return prefix ? s.compare(0, a.s.size(), a.s) == 0 : s.compare(s.size() - a.s.size(), a.s.size(), a.s) == 0;
+    return prefix ? s.compare(0, a.s.size(), a.s) == 0
+                  : s.compare(s.size() - a.s.size(), a.s.size(), a.s) == 0;
   };
   if (affix.is_list()) {
     for (const Value& a : *affix.list)
@@ -117,7 +122,8 @@ int64_t to_int(const Value* v, int64_t dflt) {
   if (!v) return dflt;
   if (v->kind == Value::Kind::kInt) return v->i;
   if (v->kind == Value::Kind::kBool) return v->b;
-  if (v->kind == Value::Kind::kFloat) return std::isfinite(v->f) ? static_cast<int64_t>(v->f) : dflt;
+  if (v->kind == Value::Kind::kFloat)
+    return std::isfinite(v->f) ? static_cast<int64_t>(v->f) : dflt;
   if (v->is_string()) {
     const std::string t = strip(v->s, kPyWhitespace, true, true);
     char* end = nullptr;
@@ -132,7 +138,8 @@ int64_t to_int(const Value* v, int64_t dflt) {
 
 std::string expect_string(const Value* v, const char* what) {
   if (!v) fail(kNoPos, std::string(what) + ": missing argument");
-  if (!v->is_string()) fail(kNoPos, std::string(what) + ": expected a string, got " + kind_name(v->kind));
+  if (!v->is_string())
+    fail(kNoPos, std::string(what) + ": expected a string, got " + kind_name(v->kind));
   return v->s;
 }
 
@@ -152,9 +159,12 @@ std::string format(const std::string& fmt, const CallArgs& args) {
       if (close == std::string::npos) fail(kNoPos, "format: unmatched '{'");
       const std::string field = fmt.substr(k + 1, close - k - 1);
       const Value* v = nullptr;
-      if (field.empty()) v = args.arg(auto_idx++, "");
-      else if (std::isdigit(static_cast<unsigned char>(field[0]))) v = args.arg(static_cast<size_t>(std::atoi(field.c_str())), "");
-      else v = args.kw(field);
+      if (field.empty())
+        v = args.arg(auto_idx++, "");
+      else if (std::isdigit(static_cast<unsigned char>(field[0])))
+        v = args.arg(static_cast<size_t>(std::atoi(field.c_str())), "");
+      else
+        v = args.kw(field);
       if (!v) fail(kNoPos, "format: no value for field '{" + field + "}'");
       out += v->str();
       k = close;
@@ -166,7 +176,8 @@ std::string format(const std::string& fmt, const CallArgs& args) {
 }
 
 int compare_values(const Value& a, const Value& b) {
-  if ((a.is_number() || a.kind == Value::Kind::kBool) && (b.is_number() || b.kind == Value::Kind::kBool)) {
+  if ((a.is_number() || a.kind == Value::Kind::kBool) &&
+      (b.is_number() || b.kind == Value::Kind::kBool)) {
     return a.as_double() < b.as_double() ? -1 : a.as_double() > b.as_double() ? 1 : 0;
   }
   if (a.is_string() && b.is_string()) return a.s < b.s ? -1 : a.s > b.s ? 1 : 0;
@@ -174,7 +185,9 @@ int compare_values(const Value& a, const Value& b) {
 }
 
 Value string_method(const std::string& s, const std::string& name) {
-  const auto m = [&](auto body) { return Value::function([s, body](CallArgs& args) { return body(s, args); }); };
+  const auto m = [&](auto body) {
+    return Value::function([s, body](CallArgs& args) { return body(s, args); });
+  };
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
     const bool l = name != "rstrip", r = name != "lstrip";
     return m([l, r](const std::string& self, CallArgs& args) {
@@ -195,18 +208,23 @@ Value string_method(const std::string& s, const std::string& name) {
       return Value::boolean(affix_match(self, *a, prefix));
     });
   }
-  if (name == "upper") return m([](const std::string& self, CallArgs&) { return Value::string(upper(self)); });
-  if (name == "lower") return m([](const std::string& self, CallArgs&) { return Value::string(lower(self)); });
-  if (name == "title") return m([](const std::string& self, CallArgs&) { return Value::string(title(self)); });
+  if (name == "upper")
+    return m([](const std::string& self, CallArgs&) { return Value::string(upper(self)); });
+  if (name == "lower")
+    return m([](const std::string& self, CallArgs&) { return Value::string(lower(self)); });
+  if (name == "title")
+    return m([](const std::string& self, CallArgs&) { return Value::string(title(self)); });
   if (name == "capitalize")
     return m([](const std::string& self, CallArgs&) { return Value::string(capitalize(self)); });
   if (name == "replace")
     return m([](const std::string& self, CallArgs& args) {
       return Value::string(replace_all(self, expect_string(args.arg(0, "old"), "replace"),
-                                       expect_string(args.arg(1, "new"), "replace"), to_int(args.arg(2, "count"), -1)));
+                                       expect_string(args.arg(1, "new"), "replace"),
+                                       to_int(args.arg(2, "count"), -1)));
     });
   if (name == "format")
-    return m([](const std::string& self, CallArgs& args) { return Value::string(format(self, args)); });
+    return m(
+        [](const std::string& self, CallArgs& args) { return Value::string(format(self, args)); });
   if (name == "join")
     return m([](const std::string& self, CallArgs& args) {
       const Value* items = args.arg(0, "iterable");
@@ -227,7 +245,9 @@ Value string_method(const std::string& s, const std::string& name) {
       }
       if (sub.empty()) return Value::integer(static_cast<int64_t>(self.size()) + 1);
       int64_t n = 0;
-      for (size_t at = self.find(sub); at != std::string::npos; at = self.find(sub, at + sub.size())) ++n;
+      for (size_t at = self.find(sub); at != std::string::npos;
+           at = self.find(sub, at + sub.size()))
+        ++n;
       return Value::integer(n);
     });
   return Value::undefined(name);
@@ -268,7 +288,8 @@ Value dict_method(const Value& d, const std::string& name) {
 
 std::vector<Value> Interp::iterate(const Value& v, SourcePos pos) {
   switch (v.kind) {
-    case Value::Kind::kList: return *v.list;
+    case Value::Kind::kList:
+      return *v.list;
     case Value::Kind::kDict: {
       std::vector<Value> keys;
       for (const auto& kv : v.dict->items) keys.push_back(Value::string(kv.first));
@@ -279,15 +300,18 @@ std::vector<Value> Interp::iterate(const Value& v, SourcePos pos) {
       for (std::string_view c : utf8_chars(v.s)) chars.push_back(Value::string(std::string(c)));
       return chars;
     }
-    case Value::Kind::kUndefined: return {};  // Jinja's default Undefined iterates as empty
-    default: error(pos, std::string("'") + kind_name(v.kind) + "' object is not iterable");
+    case Value::Kind::kUndefined:
+      return {};  // Jinja's default Undefined iterates as empty
+    default:
+      error(pos, std::string("'") + kind_name(v.kind) + "' object is not iterable");
   }
 }
 
 Value Interp::get_attr(const Value& obj, const std::string& name, SourcePos pos) {
   switch (obj.kind) {
     case Value::Kind::kUndefined:
-      error(pos, "'" + (obj.s.empty() ? std::string("value") : obj.s) + "' is undefined (reading '." + name + "')");
+      error(pos, "'" + (obj.s.empty() ? std::string("value") : obj.s) +
+                     "' is undefined (reading '." + name + "')");
     case Value::Kind::kDict: {
       if (!obj.dict->is_namespace) {
         Value method = dict_method(obj, name);
@@ -296,8 +320,10 @@ Value Interp::get_attr(const Value& obj, const std::string& name, SourcePos pos)
       const Value* v = obj.dict->find(name);
       return v ? *v : Value::undefined(name);
     }
-    case Value::Kind::kString: return string_method(obj.s, name);
-    default: return Value::undefined(name);
+    case Value::Kind::kString:
+      return string_method(obj.s, name);
+    default:
+      return Value::undefined(name);
   }
 }
 
@@ -310,12 +336,14 @@ Value Interp::make_global(const std::string& name, SourcePos pos) {
         if (v.kind != Value::Kind::kInt) fail(kNoPos, "range expects integers");
         return v.i;
       };
-      if (p.size() == 1) stop = num(p[0]);
+      if (p.size() == 1)
+        stop = num(p[0]);
       else if (p.size() == 2 || p.size() == 3) {
         start = num(p[0]);
         stop = num(p[1]);
         if (p.size() == 3) stride = num(p[2]);
-      } else fail(kNoPos, "range expects 1 to 3 arguments");
+      } else
+        fail(kNoPos, "range expects 1 to 3 arguments");
       if (stride == 0) fail(kNoPos, "range step cannot be zero");
       Value out = Value::make_list();
       for (int64_t k = start; stride > 0 ? k < stop : k > stop; k += stride) {
@@ -337,13 +365,15 @@ Value Interp::make_global(const std::string& name, SourcePos pos) {
     });
   if (name == "raise_exception")
     return Value::function([](CallArgs& args) -> Value {
-      fail(kNoPos, "template raised an exception: " + (args.positional.empty() ? std::string() : args.positional[0].str()));
+      fail(kNoPos, "template raised an exception: " +
+                       (args.positional.empty() ? std::string() : args.positional[0].str()));
     });
   if (name == "strftime_now")
     return Value::function([this](CallArgs& args) {
       const std::string fmt = expect_string(args.arg(0, "format"), "strftime_now");
       if (fmt.size() > 256) fail(kNoPos, "strftime_now: format too long");
-      const std::time_t t = options_.now_unix >= 0 ? static_cast<std::time_t>(options_.now_unix) : std::time(nullptr);
+      const std::time_t t =
+          options_.now_unix >= 0 ? static_cast<std::time_t>(options_.now_unix) : std::time(nullptr);
       std::tm tm{};
       gmtime_r(&t, &tm);
       char buf[1024];
@@ -382,7 +412,9 @@ bool Interp::apply_test(const std::string& name, const Value& v, CallArgs& args,
   if (name == "ge") return compare_values(v, need()) >= 0;
   if (name == "in") {
     const Value& c = need();
-    if (c.is_list()) return std::any_of(c.list->begin(), c.list->end(), [&](const Value& x) { return equals(x, v); });
+    if (c.is_list())
+      return std::any_of(c.list->begin(), c.list->end(),
+                         [&](const Value& x) { return equals(x, v); });
     if (c.is_string()) return v.is_string() && c.s.find(v.s) != std::string::npos;
     if (c.is_dict()) return v.is_string() && c.dict->find(v.s);
     return false;
@@ -420,16 +452,23 @@ Value Interp::apply_filter(const std::string& name, const Value& v, CallArgs& ar
   if (name == "string") return Value::string(str_of(v));
   if (name == "length" || name == "count") {
     switch (v.kind) {
-      case K::kString: return Value::integer(static_cast<int64_t>(utf8_chars(v.s).size()));
-      case K::kList: return Value::integer(static_cast<int64_t>(v.list->size()));
-      case K::kDict: return Value::integer(static_cast<int64_t>(v.dict->items.size()));
-      case K::kUndefined: return Value::integer(0);
-      default: error(pos, std::string("object of type ") + kind_name(v.kind) + " has no length");
+      case K::kString:
+        return Value::integer(static_cast<int64_t>(utf8_chars(v.s).size()));
+      case K::kList:
+        return Value::integer(static_cast<int64_t>(v.list->size()));
+      case K::kDict:
+        return Value::integer(static_cast<int64_t>(v.dict->items.size()));
+      case K::kUndefined:
+        return Value::integer(0);
+      default:
+        error(pos, std::string("object of type ") + kind_name(v.kind) + " has no length");
     }
   }
   if (name == "tojson") {
     const Value* indent = args.arg(0, "indent");
-    return Value::string(v.to_json(indent && indent->kind == K::kInt ? static_cast<int>(std::clamp<int64_t>(indent->i, 0, 64)) : -1));
+    return Value::string(v.to_json(indent && indent->kind == K::kInt
+                                       ? static_cast<int>(std::clamp<int64_t>(indent->i, 0, 64))
+                                       : -1));
   }
   if (name == "default" || name == "d") {
     const Value* boolean = args.arg(1, "boolean");
@@ -486,16 +525,21 @@ Value Interp::apply_filter(const std::string& name, const Value& v, CallArgs& ar
   }
   if (name == "round") {
     const int64_t precision = to_int(args.arg(0, "precision"), 0);
-    const double scale = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -20, 20)));
+    const double scale =
+        std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -20, 20)));
     return Value::number(std::round(v.as_double() * scale) / scale);
   }
   if (name == "replace") {
     return Value::string(replace_all(str_of(v), expect_string(args.arg(0, "old"), "replace"),
-                                     expect_string(args.arg(1, "new"), "replace"), to_int(args.arg(2, "count"), -1)));
+                                     expect_string(args.arg(1, "new"), "replace"),
+                                     to_int(args.arg(2, "count"), -1)));
   }
   if (name == "indent") {
     const Value* w = args.arg(0, "width");
-    const std::string pad = w && w->is_string() ? w->s : std::string(static_cast<size_t>(std::clamp<int64_t>(to_int(w, 4), 0, 256)), ' ');
+    const std::string pad =
+        w && w->is_string()
+            ? w->s
+            : std::string(static_cast<size_t>(std::clamp<int64_t>(to_int(w, 4), 0, 256)), ' ');
     const Value* first_v = args.arg(1, "first");
     const Value* blank_v = args.arg(2, "blank");
     const bool first = first_v && first_v->truthy(), blank = blank_v && blank_v->truthy();
@@ -508,7 +552,8 @@ Value Interp::apply_filter(const std::string& name, const Value& v, CallArgs& ar
       k = nl + 1;
     }
     std::string out = lines.empty() ? "" : lines[0];
-    for (size_t i = 1; i < lines.size(); ++i) out += "\n" + ((blank || !lines[i].empty()) ? pad + lines[i] : lines[i]);
+    for (size_t i = 1; i < lines.size(); ++i)
+      out += "\n" + ((blank || !lines[i].empty()) ? pad + lines[i] : lines[i]);
     if (first) out = pad + out;
     return Value::string(std::move(out));
   }
@@ -521,7 +566,8 @@ Value Interp::apply_filter(const std::string& name, const Value& v, CallArgs& ar
   if (name == "dictsort") {
     if (!v.is_dict()) error(pos, "dictsort expects a mapping");
     auto items = v.dict->items;
-    std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(items.begin(), items.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     Value out = Value::make_list();
     for (auto& [k, x] : items) out.push(Value::make_list({Value::string(k), x}));
     return out;
@@ -537,7 +583,8 @@ Value Interp::apply_filter(const std::string& name, const Value& v, CallArgs& ar
           if (const Value* dflt = args.kw("default")) x = *dflt;
         out.push(std::move(x));
       } else {
-        if (args.positional.empty() || !args.positional[0].is_string()) error(pos, "map needs a filter name or attribute=");
+        if (args.positional.empty() || !args.positional[0].is_string())
+          error(pos, "map needs a filter name or attribute=");
         CallArgs rest;
         rest.positional.assign(args.positional.begin() + 1, args.positional.end());
         out.push(apply_filter(args.positional[0].s, item, rest, pos));
@@ -557,7 +604,8 @@ Value Interp::apply_filter(const std::string& name, const Value& v, CallArgs& ar
     std::string test;
     if (k < args.positional.size()) test = args.positional[k++].str();
     CallArgs test_args;
-    test_args.positional.assign(args.positional.begin() + static_cast<long>(k), args.positional.end());
+    test_args.positional.assign(args.positional.begin() + static_cast<long>(k),
+                                args.positional.end());
     Value out = Value::make_list();
     for (const Value& item : iterate(v, pos)) {
       step(pos);
@@ -594,8 +642,10 @@ Value Interp::apply_filter(const std::string& name, const Value& v, CallArgs& ar
     double fsum = 0;
     bool is_float = false;
     for (const Value& item : iterate(v, pos)) {
-      if (item.kind == K::kFloat) is_float = true;
-      else if (item.kind != K::kInt) error(pos, "sum expects numbers");
+      if (item.kind == K::kFloat)
+        is_float = true;
+      else if (item.kind != K::kInt)
+        error(pos, "sum expects numbers");
       isum += item.kind == K::kInt ? item.i : 0;
       fsum += item.as_double();
     }
@@ -605,12 +655,23 @@ Value Interp::apply_filter(const std::string& name, const Value& v, CallArgs& ar
     std::string out;
     for (char c : str_of(v)) {
       switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&#34;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&#34;";
+          break;
+        case '\'':
+          out += "&#39;";
+          break;
+        default:
+          out += c;
       }
     }
     return Value::string(std::move(out));

@@ -3,8 +3,8 @@
 // iterations with namespace() objects instead; `if` blocks share the enclosing frame.
 #include <algorithm>
 #include <cmath>
-#include <optional>
 #include <limits>
+#include <optional>
 
 #include "chat/jinja_interp.h"
 
@@ -34,7 +34,8 @@ void Interp::step(SourcePos pos) {
 
 void Interp::write(const std::string& s, SourcePos pos) {
   if (out_.size() + s.size() > options_.limits.max_output_bytes)
-    fail(pos, "template output exceeds " + std::to_string(options_.limits.max_output_bytes) + " bytes");
+    fail(pos,
+         "template output exceeds " + std::to_string(options_.limits.max_output_bytes) + " bytes");
   out_ += s;
 }
 
@@ -61,8 +62,12 @@ Interp::Flow Interp::exec(const Body& body) {
     const Node& n = *p;
     step(n.pos);
     switch (n.kind) {
-      case Node::Kind::kText: write(n.str, n.pos); break;
-      case Node::Kind::kEmit: write(eval(*n.a[0]).str(), n.pos); break;
+      case Node::Kind::kText:
+        write(n.str, n.pos);
+        break;
+      case Node::Kind::kEmit:
+        write(eval(*n.a[0]).str(), n.pos);
+        break;
       case Node::Kind::kIf: {
         size_t branch = 0;
         while (branch < n.a.size() && !eval(*n.a[branch]).truthy()) ++branch;
@@ -72,8 +77,12 @@ Interp::Flow Interp::exec(const Body& body) {
         }
         break;
       }
-      case Node::Kind::kFor: exec_for(n); break;
-      case Node::Kind::kSet: exec_set(n); break;
+      case Node::Kind::kFor:
+        exec_for(n);
+        break;
+      case Node::Kind::kSet:
+        exec_set(n);
+        break;
       case Node::Kind::kSetBlock: {
         std::string saved = std::move(out_);
         out_.clear();
@@ -87,18 +96,21 @@ Interp::Flow Interp::exec(const Body& body) {
       case Node::Kind::kMacro: {
         const Node* macro = &n;
         assign(n.str, Value::function([this, macro](CallArgs& args) {
-          return call_macro(*macro, args, macro->pos);
-        }));
+                 return call_macro(*macro, args, macro->pos);
+               }));
         break;
       }
-      case Node::Kind::kBreak: return Flow::kBreak;
-      case Node::Kind::kContinue: return Flow::kContinue;
+      case Node::Kind::kBreak:
+        return Flow::kBreak;
+      case Node::Kind::kContinue:
+        return Flow::kContinue;
       case Node::Kind::kBlock: {
         const Flow f = exec(n.blocks[0]);
         if (f != Flow::kNormal) return f;
         break;
       }
-      default: error(n.pos, "internal: expression in statement position");
+      default:
+        error(n.pos, "internal: expression in statement position");
     }
   }
   return Flow::kNormal;
@@ -156,11 +168,12 @@ Interp::Flow Interp::exec_for(const Node& n) {
     loop.set("last", Value::boolean(k == length - 1));
     loop.set("length", Value::integer(length));
     loop.set("previtem", k > 0 ? items[static_cast<size_t>(k - 1)] : Value::undefined("previtem"));
-    loop.set("nextitem", k + 1 < length ? items[static_cast<size_t>(k + 1)] : Value::undefined("nextitem"));
+    loop.set("nextitem",
+             k + 1 < length ? items[static_cast<size_t>(k + 1)] : Value::undefined("nextitem"));
     loop.set("cycle", Value::function([k](CallArgs& args) {
-      if (args.positional.empty()) return Value::none();
-      return args.positional[static_cast<size_t>(k) % args.positional.size()];
-    }));
+               if (args.positional.empty()) return Value::none();
+               return args.positional[static_cast<size_t>(k) % args.positional.size()];
+             }));
     (*frame)["loop"] = loop;
     const Flow f = exec(n.blocks[0]);
     if (f == Flow::kBreak) break;
@@ -191,9 +204,12 @@ Value Interp::call_macro(const Node& macro, CallArgs& args, SourcePos pos) {
   auto frame = std::make_shared<Frame>();
   for (size_t k = 0; k < macro.names.size(); ++k) {
     const Value* given = args.arg(k, macro.names[k]);
-    if (given) (*frame)[macro.names[k]] = *given;
-    else if (macro.kw[k]) (*frame)[macro.names[k]] = eval(*macro.kw[k]);
-    else (*frame)[macro.names[k]] = Value::undefined(macro.names[k]);
+    if (given)
+      (*frame)[macro.names[k]] = *given;
+    else if (macro.kw[k])
+      (*frame)[macro.names[k]] = eval(*macro.kw[k]);
+    else
+      (*frame)[macro.names[k]] = Value::undefined(macro.names[k]);
   }
   // A macro sees the template's globals and its own arguments, not its caller's locals.
   std::vector<std::shared_ptr<Frame>> saved_frames = {frames_[0], frame};
@@ -223,8 +239,10 @@ Value Interp::eval(const Node& n) {
   DepthGuard guard(eval_depth_, 256, n.pos);
   step(n.pos);
   switch (n.kind) {
-    case Node::Kind::kLiteral: return n.lit;
-    case Node::Kind::kName: return lookup(n.str, n.pos);
+    case Node::Kind::kLiteral:
+      return n.lit;
+    case Node::Kind::kName:
+      return lookup(n.str, n.pos);
     case Node::Kind::kGetAttr: {
       const Value obj = eval(*n.a[0]);
       return get_attr(obj, n.str, n.pos);
@@ -233,8 +251,10 @@ Value Interp::eval(const Node& n) {
       const Value obj = eval(*n.a[0]);
       return get_item(obj, eval(*n.a[1]), n.pos);
     }
-    case Node::Kind::kSlice: return slice(eval(*n.a[0]), n);
-    case Node::Kind::kCall: return eval_call(n);
+    case Node::Kind::kSlice:
+      return slice(eval(*n.a[0]), n);
+    case Node::Kind::kCall:
+      return eval_call(n);
     case Node::Kind::kFilter: {
       const Value v = eval(*n.a[0]);
       CallArgs args = eval_args(n, 1);
@@ -257,7 +277,8 @@ Value Interp::eval(const Node& n) {
       if (v.kind == Value::Kind::kFloat) return Value::number(n.str == "-" ? -v.f : v.f);
       error(n.pos, std::string("bad operand type for unary ") + n.str + ": " + kind_name(v.kind));
     }
-    case Node::Kind::kBinary: return eval_binary(n);
+    case Node::Kind::kBinary:
+      return eval_binary(n);
     case Node::Kind::kTernary: {
       if (eval(*n.a[0]).truthy()) return eval(*n.a[1]);
       return n.a[2] ? eval(*n.a[2]) : Value::undefined();
@@ -275,7 +296,8 @@ Value Interp::eval(const Node& n) {
       }
       return dict;
     }
-    default: error(n.pos, "internal: statement in expression position");
+    default:
+      error(n.pos, "internal: statement in expression position");
   }
 }
 
@@ -283,7 +305,8 @@ Value Interp::eval_call(const Node& n) {
   const Value callee = eval(*n.a[0]);
   if (callee.kind != Value::Kind::kFunction) {
     std::string what = n.a[0]->kind == Node::Kind::kName || n.a[0]->kind == Node::Kind::kGetAttr
-                           ? "'" + n.a[0]->str + "'" : "value";
+                           ? "'" + n.a[0]->str + "'"
+                           : "value";
     if (callee.is_undefined()) error(n.pos, what + " is undefined");
     error(n.pos, what + " is not callable");
   }
@@ -303,7 +326,8 @@ Value Interp::get_item(const Value& obj, const Value& key, SourcePos pos) {
     return v ? *v : Value::undefined(key.str());
   }
   if (obj.is_list() || obj.is_string()) {
-    if (key.kind != Value::Kind::kInt) return obj.is_list() ? Value::undefined() : get_attr(obj, key.str(), pos);
+    if (key.kind != Value::Kind::kInt)
+      return obj.is_list() ? Value::undefined() : get_attr(obj, key.str(), pos);
     if (obj.is_list()) {
       const auto size = static_cast<int64_t>(obj.list->size());
       const int64_t k = key.i < 0 ? key.i + size : key.i;
@@ -324,7 +348,8 @@ Value Interp::slice(const Value& obj, const Node& n) {
     if (!p) return std::nullopt;
     const Value v = eval(*p);
     if (v.is_none()) return std::nullopt;
-    if (v.kind != Value::Kind::kInt) error(n.pos, std::string("slice ") + what + " must be an integer");
+    if (v.kind != Value::Kind::kInt)
+      error(n.pos, std::string("slice ") + what + " must be an integer");
     return v.i;
   };
   const auto start = bound(n.a[1], "start");
@@ -412,7 +437,8 @@ Value Interp::eval_binary(const Node& n) {
     } else if (l.is_string() && r.is_string()) {
       c = l.s.compare(r.s) < 0 ? -1 : l.s == r.s ? 0 : 1;
     } else {
-      error(n.pos, std::string("cannot compare ") + kind_name(l.kind) + " with " + kind_name(r.kind));
+      error(n.pos,
+            std::string("cannot compare ") + kind_name(l.kind) + " with " + kind_name(r.kind));
     }
     if (op == "<") return Value::boolean(c < 0);
     if (op == ">") return Value::boolean(c > 0);
@@ -423,7 +449,8 @@ Value Interp::eval_binary(const Node& n) {
     error(n.pos, "'" + (l.is_undefined() ? l.s : r.s) + "' is undefined");
   if (op == "+") {
     if (l.is_string() && r.is_string()) {
-      if (l.s.size() + r.s.size() > options_.limits.max_output_bytes) error(n.pos, "string too long");
+      if (l.s.size() + r.s.size() > options_.limits.max_output_bytes)
+        error(n.pos, "string too long");
       return Value::string(l.s + r.s);
     }
     if (l.is_list() && r.is_list()) {
@@ -435,7 +462,8 @@ Value Interp::eval_binary(const Node& n) {
   if (op == "*" && ((l.is_string() || l.is_list()) && r.kind == K::kInt)) {
     const int64_t times = std::max<int64_t>(r.i, 0);
     const size_t unit = l.is_string() ? l.s.size() : l.list->size() * 16;
-    if (times > 0 && unit > 0 && static_cast<uint64_t>(times) > options_.limits.max_output_bytes / unit)
+    if (times > 0 && unit > 0 &&
+        static_cast<uint64_t>(times) > options_.limits.max_output_bytes / unit)
       error(n.pos, "repetition too large");
     if (l.is_string()) {
       std::string s;
@@ -447,8 +475,8 @@ Value Interp::eval_binary(const Node& n) {
     return Value::make_list(std::move(items));
   }
   if (!l_num || !r_num)
-    error(n.pos, std::string("unsupported operand types for ") + op + ": " + kind_name(l.kind) + " and " +
-                     kind_name(r.kind));
+    error(n.pos, std::string("unsupported operand types for ") + op + ": " + kind_name(l.kind) +
+                     " and " + kind_name(r.kind));
   const bool both_int = l.kind != K::kFloat && r.kind != K::kFloat;
   const int64_t x = l.kind == K::kBool ? l.b : l.i, y = r.kind == K::kBool ? r.b : r.i;
   const double fx = l.as_double(), fy = r.as_double();
@@ -507,13 +535,19 @@ Result<Template> Template::parse(const std::string& source) {
     auto program = std::make_shared<Program>();
     // Jinja2's keep_trailing_newline=False: one final newline of the source is not output.
     std::string text = source;
-    if (text.size() >= 2 && text.compare(text.size() - 2, 2, "\r\n") == 0) text.resize(text.size() - 2);
-    else if (!text.empty() && text.back() == '\n') text.pop_back();
+    if (text.size() >= 2 && text.compare(text.size() - 2, 2, "\r\n") == 0)
+      text.resize(text.size() - 2);
+    else if (!text.empty() && text.back() == '\n')
+      text.pop_back();
     program->body = jinja::parse(lex(text, LexOptions{}));
     return Template(std::move(program));
   } catch (const TemplateError& e) {
     return Error{"chat template: line " + std::to_string(e.pos.line) + ", column " +
                  std::to_string(e.pos.col) + ": " + e.message};
+  } catch (const std::bad_alloc&) {
+    return Error{"chat template: out of memory"};
+  } catch (const std::exception& e) {
+    return Error{std::string("chat template: ") + e.what()};
   }
 }
 

@@ -1,6 +1,10 @@
 // Splits a template into text and tag tokens, applying whitespace control the way Jinja2 does:
 // `{%-`/`-%}` strip all whitespace on that side, lstrip_blocks removes the indentation before a
 // block or comment tag that starts its line, trim_blocks removes the one newline after one.
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "chat/jinja_ast.h"
@@ -8,6 +12,8 @@
 namespace hearth::jinja {
 
 namespace {
+
+constexpr const char* kSpace = " \t\r\n\f\v";
 
 class Lexer {
  public:
@@ -22,10 +28,12 @@ class Lexer {
       std::string text = src_.substr(pos, open - pos);
       const SourcePos text_pos = pos_at(pos);
       if (strip_next) {
-        text.erase(0, text.find_first_not_of(" \t\r\n\f\v") == std::string::npos ? text.size() : text.find_first_not_of(" \t\r\n\f\v"));
+        text.erase(0, std::min(text.size(), text.find_first_not_of(kSpace)));
       } else if (trim_next && opt_.trim_blocks) {
-        if (text.rfind("\r\n", 0) == 0) text.erase(0, 2);
-        else if (!text.empty() && text[0] == '\n') text.erase(0, 1);
+        if (text.rfind("\r\n", 0) == 0)
+          text.erase(0, 2);
+        else if (!text.empty() && text[0] == '\n')
+          text.erase(0, 1);
       }
       strip_next = trim_next = false;
       if (open == src_.size()) {
@@ -36,7 +44,7 @@ class Lexer {
       size_t p = open + 2;
       const char marker = p < src_.size() ? src_[p] : '\0';
       if (marker == '-') {
-        const size_t end = text.find_last_not_of(" \t\r\n\f\v");
+        const size_t end = text.find_last_not_of(kSpace);
         text.erase(end == std::string::npos ? 0 : end + 1);
         ++p;
       } else if (marker == '+') {
@@ -122,8 +130,10 @@ class Lexer {
       }
       if (src_.compare(e, 2, "%}") != 0) fail(pos_at(end_open), "malformed endraw");
       std::string text = src_.substr(body, end_open - body);
-      if (strip_inner) text.erase(0, std::min(text.size(), text.find_first_not_of(" \t\r\n")));
-      else if (opt_.trim_blocks && !text.empty() && text[0] == '\n') text.erase(0, 1);
+      if (strip_inner)
+        text.erase(0, std::min(text.size(), text.find_first_not_of(" \t\r\n")));
+      else if (opt_.trim_blocks && !text.empty() && text[0] == '\n')
+        text.erase(0, 1);
       if (strip_before) {
         const size_t last = text.find_last_not_of(" \t\r\n");
         text.erase(last == std::string::npos ? 0 : last + 1);
@@ -137,7 +147,9 @@ class Lexer {
   }
 
   size_t skip_ws(size_t p) const {
-    while (p < src_.size() && std::strchr(" \t\r\n", src_[p]) && src_[p] != '\0') ++p;
+    while (p < src_.size() &&
+           (src_[p] == ' ' || src_[p] == '\t' || src_[p] == '\r' || src_[p] == '\n'))
+      ++p;
     return p;
   }
 
@@ -147,13 +159,15 @@ class Lexer {
     int depth = 0;  // open brackets: "}}" inside `{{ {'a': {}} }}` is not the end
     while (true) {
       p = skip_ws(p);
-      if (p >= src_.size()) fail(pos_at(p), is_stmt ? "unterminated '{%' tag" : "unterminated '{{' tag");
+      if (p >= src_.size())
+        fail(pos_at(p), is_stmt ? "unterminated '{%' tag" : "unterminated '{{' tag");
       const char c = src_[p];
       const SourcePos at = pos_at(p);
       if (depth == 0) {
-        const bool dash = c == '-' && p + 2 < src_.size() + 0 && src_.compare(p + 1, 2, std::string{close0, '}'}) == 0;
-        const bool plus = c == '+' && src_.compare(p + 1, 2, std::string{close0, '}'}) == 0;
-        if (dash || plus || src_.compare(p, 2, std::string{close0, '}'}) == 0) {
+        const std::string close{close0, '}'};
+        const bool dash = c == '-' && src_.compare(p + 1, 2, close) == 0;
+        const bool plus = c == '+' && src_.compare(p + 1, 2, close) == 0;
+        if (dash || plus || src_.compare(p, 2, close) == 0) {
           strip_next = dash;
           out_.push_back({is_stmt ? Token::Kind::kStmtClose : Token::Kind::kExprClose, "", at});
           return p + (dash || plus ? 3 : 2);
@@ -161,7 +175,9 @@ class Lexer {
       }
       if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
         size_t e = p;
-        while (e < src_.size() && (std::isalnum(static_cast<unsigned char>(src_[e])) || src_[e] == '_')) ++e;
+        while (e < src_.size() &&
+               (std::isalnum(static_cast<unsigned char>(src_[e])) || src_[e] == '_'))
+          ++e;
         out_.push_back({Token::Kind::kName, src_.substr(p, e - p), at});
         p = e;
       } else if (std::isdigit(static_cast<unsigned char>(c))) {
@@ -169,9 +185,9 @@ class Lexer {
       } else if (c == '\'' || c == '"') {
         p = lex_string(p, at);
       } else {
-        static const char* const kOps[] = {"**", "//", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%",
-                                           "~", "<", ">", "=", "(", ")", "[", "]", "{", "}", ",", ".",
-                                           ":", "|"};
+        static const char* const kOps[] = {"**", "//", "==", "!=", "<=", ">=", "+", "-", "*",
+                                           "/",  "%",  "~",  "<",  ">",  "=",  "(", ")", "[",
+                                           "]",  "{",  "}",  ",",  ".",  ":",  "|"};
         const char* op = nullptr;
         for (const char* cand : kOps) {
           if (src_.compare(p, std::strlen(cand), cand) == 0) {
@@ -190,9 +206,11 @@ class Lexer {
 
   size_t lex_number(size_t p, SourcePos at) {
     size_t e = p;
-    while (e < src_.size() && (std::isdigit(static_cast<unsigned char>(src_[e])) || src_[e] == '_')) ++e;
+    while (e < src_.size() && (std::isdigit(static_cast<unsigned char>(src_[e])) || src_[e] == '_'))
+      ++e;
     bool is_float = false;
-    if (e + 1 < src_.size() && src_[e] == '.' && std::isdigit(static_cast<unsigned char>(src_[e + 1]))) {
+    if (e + 1 < src_.size() && src_[e] == '.' &&
+        std::isdigit(static_cast<unsigned char>(src_[e + 1]))) {
       is_float = true;
       ++e;
       while (e < src_.size() && std::isdigit(static_cast<unsigned char>(src_[e]))) ++e;
@@ -233,14 +251,29 @@ class Lexer {
         const char n = src_[k + 1];
         k += 2;
         switch (n) {
-          case 'n': s += '\n'; break;
-          case 't': s += '\t'; break;
-          case 'r': s += '\r'; break;
-          case '\\': s += '\\'; break;
-          case '\'': s += '\''; break;
-          case '"': s += '"'; break;
-          case '\n': break;
-          default: s += '\\'; s += n;
+          case 'n':
+            s += '\n';
+            break;
+          case 't':
+            s += '\t';
+            break;
+          case 'r':
+            s += '\r';
+            break;
+          case '\\':
+            s += '\\';
+            break;
+          case '\'':
+            s += '\'';
+            break;
+          case '"':
+            s += '"';
+            break;
+          case '\n':
+            break;
+          default:
+            s += '\\';
+            s += n;
         }
         continue;
       }

@@ -17,7 +17,8 @@ class Parser {
 
   Body parse_template() {
     Body body = parse_body({});
-    if (cur().kind != Token::Kind::kEnd) fail(cur().pos, "unexpected tag '" + peek_tag_name() + "'");
+    if (cur().kind != Token::Kind::kEnd)
+      fail(cur().pos, "unexpected tag '" + peek_tag_name() + "'");
     return body;
   }
 
@@ -59,11 +60,16 @@ class Parser {
   }
   static std::string describe(const Token& t) {
     switch (t.kind) {
-      case K::kEnd: return "end of template";
-      case K::kStmtClose: return "'%}'";
-      case K::kExprClose: return "'}}'";
-      case K::kText: return "text";
-      default: return "'" + t.text + "'";
+      case K::kEnd:
+        return "end of template";
+      case K::kStmtClose:
+        return "'%}'";
+      case K::kExprClose:
+        return "'}}'";
+      case K::kText:
+        return "text";
+      default:
+        return "'" + t.text + "'";
     }
   }
   std::string peek_tag_name() const { return next().kind == K::kName ? next().text : "?"; }
@@ -313,9 +319,8 @@ class Parser {
     NodePtr l = parse_concat();
     while (true) {
       const SourcePos pos = cur().pos;
-      if (cur().kind == K::kOp &&
-          (cur().text == "==" || cur().text == "!=" || cur().text == "<" || cur().text == ">" ||
-           cur().text == "<=" || cur().text == ">=")) {
+      if (cur().kind == K::kOp && (cur().text == "==" || cur().text == "!=" || cur().text == "<" ||
+                                   cur().text == ">" || cur().text == "<=" || cur().text == ">=")) {
         std::string op = cur().text;
         advance();
         l = binary(op, std::move(l), parse_concat(), pos);
@@ -393,9 +398,12 @@ class Parser {
       case K::kName: {
         auto n = node(Node::Kind::kLiteral, pos);
         const std::string& s = t.text;
-        if (s == "true" || s == "True") n->lit = Value::boolean(true);
-        else if (s == "false" || s == "False") n->lit = Value::boolean(false);
-        else if (s == "none" || s == "None") n->lit = Value::none();
+        if (s == "true" || s == "True")
+          n->lit = Value::boolean(true);
+        else if (s == "false" || s == "False")
+          n->lit = Value::boolean(false);
+        else if (s == "none" || s == "None")
+          n->lit = Value::none();
         else {
           n->kind = Node::Kind::kName;
           n->str = s;
@@ -471,7 +479,8 @@ class Parser {
           return n;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     fail(pos, "unexpected " + describe(t) + " in expression");
   }
@@ -576,8 +585,9 @@ class Parser {
         if (is_op("(")) {
           parse_call_args(*n);
         } else if (cur().kind == K::kString || cur().kind == K::kInt || cur().kind == K::kFloat ||
-                   (cur().kind == K::kName && !is_name("and") && !is_name("or") && !is_name("else") &&
-                    !is_name("if") && !is_name("not") && !is_name("in") && !is_name("is"))) {
+                   (cur().kind == K::kName && !is_name("and") && !is_name("or") &&
+                    !is_name("else") && !is_name("if") && !is_name("not") && !is_name("in") &&
+                    !is_name("is"))) {
           n->a.push_back(parse_postfix(parse_primary()));  // one bare argument: `is divisibleby 3`
         }
         e = std::move(n);

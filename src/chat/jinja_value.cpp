@@ -83,19 +83,29 @@ Value& Value::set(std::string key, Value v) {
   dict->set(std::move(key), std::move(v));
   return *this;
 }
-const Value* Value::get(std::string_view key) const { return is_dict() ? dict->find(key) : nullptr; }
+const Value* Value::get(std::string_view key) const {
+  return is_dict() ? dict->find(key) : nullptr;
+}
 
 bool Value::truthy() const {
   switch (kind) {
     case Kind::kUndefined:
-    case Kind::kNone: return false;
-    case Kind::kBool: return b;
-    case Kind::kInt: return i != 0;
-    case Kind::kFloat: return f != 0.0;
-    case Kind::kString: return !s.empty();
-    case Kind::kList: return !list->empty();
-    case Kind::kDict: return !dict->items.empty();
-    case Kind::kFunction: return true;
+    case Kind::kNone:
+      return false;
+    case Kind::kBool:
+      return b;
+    case Kind::kInt:
+      return i != 0;
+    case Kind::kFloat:
+      return f != 0.0;
+    case Kind::kString:
+      return !s.empty();
+    case Kind::kList:
+      return !list->empty();
+    case Kind::kDict:
+      return !dict->items.empty();
+    case Kind::kFunction:
+      return true;
   }
   return false;
 }
@@ -146,11 +156,16 @@ std::string repr_string(const std::string& s) {
   const char q = use_double ? '"' : '\'';
   std::string out(1, q);
   for (unsigned char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == static_cast<unsigned char>(q)) out += std::string("\\") + q;
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == static_cast<unsigned char>(q))
+      out += std::string("\\") + q;
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
     else if (c < 0x20 || c == 0x7f) {
       char b[8];
       std::snprintf(b, sizeof b, "\\x%02x", c);
@@ -166,13 +181,27 @@ void json_string(std::string& out, const std::string& s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           char b[8];
@@ -194,13 +223,24 @@ void json_value(std::string& out, const Value& v, int indent, int depth) {
   switch (v.kind) {
     case Value::Kind::kUndefined:
     case Value::Kind::kNone:
-    case Value::Kind::kFunction: out += "null"; return;
-    case Value::Kind::kBool: out += v.b ? "true" : "false"; return;
-    case Value::Kind::kInt: out += std::to_string(v.i); return;
-    case Value::Kind::kFloat:
-      out += std::isfinite(v.f) ? format_float(v.f) : (std::isnan(v.f) ? "NaN" : v.f > 0 ? "Infinity" : "-Infinity");
+    case Value::Kind::kFunction:
+      out += "null";
       return;
-    case Value::Kind::kString: json_string(out, v.s); return;
+    case Value::Kind::kBool:
+      out += v.b ? "true" : "false";
+      return;
+    case Value::Kind::kInt:
+      out += std::to_string(v.i);
+      return;
+    case Value::Kind::kFloat:
+      out += std::isfinite(v.f) ? format_float(v.f)
+                                : (std::isnan(v.f) ? "NaN"
+                                   : v.f > 0       ? "Infinity"
+                                                   : "-Infinity");
+      return;
+    case Value::Kind::kString:
+      json_string(out, v.s);
+      return;
     case Value::Kind::kList: {
       if (v.list->empty()) {
         out += "[]";
@@ -247,13 +287,20 @@ std::string Value::repr() const {
 
 std::string Value::str() const {
   switch (kind) {
-    case Kind::kUndefined: return "";
-    case Kind::kNone: return "None";
-    case Kind::kBool: return b ? "True" : "False";
-    case Kind::kInt: return std::to_string(i);
-    case Kind::kFloat: return format_float(f);
-    case Kind::kString: return s;
-    case Kind::kFunction: return "<function>";
+    case Kind::kUndefined:
+      return "";
+    case Kind::kNone:
+      return "None";
+    case Kind::kBool:
+      return b ? "True" : "False";
+    case Kind::kInt:
+      return std::to_string(i);
+    case Kind::kFloat:
+      return format_float(f);
+    case Kind::kString:
+      return s;
+    case Kind::kFunction:
+      return "<function>";
     case Kind::kList: {
       std::string out = "[";
       for (size_t k = 0; k < list->size(); ++k) {
@@ -295,15 +342,24 @@ const Value* CallArgs::arg(size_t pos, std::string_view name) const {
 
 const char* kind_name(Value::Kind k) {
   switch (k) {
-    case Value::Kind::kUndefined: return "undefined";
-    case Value::Kind::kNone: return "none";
-    case Value::Kind::kBool: return "bool";
-    case Value::Kind::kInt: return "int";
-    case Value::Kind::kFloat: return "float";
-    case Value::Kind::kString: return "string";
-    case Value::Kind::kList: return "list";
-    case Value::Kind::kDict: return "dict";
-    case Value::Kind::kFunction: return "function";
+    case Value::Kind::kUndefined:
+      return "undefined";
+    case Value::Kind::kNone:
+      return "none";
+    case Value::Kind::kBool:
+      return "bool";
+    case Value::Kind::kInt:
+      return "int";
+    case Value::Kind::kFloat:
+      return "float";
+    case Value::Kind::kString:
+      return "string";
+    case Value::Kind::kList:
+      return "list";
+    case Value::Kind::kDict:
+      return "dict";
+    case Value::Kind::kFunction:
+      return "function";
   }
   return "?";
 }
@@ -323,8 +379,10 @@ bool equals(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
     case K::kUndefined:
-    case K::kNone: return true;
-    case K::kString: return a.s == b.s;
+    case K::kNone:
+      return true;
+    case K::kString:
+      return a.s == b.s;
     case K::kList: {
       if (a.list->size() != b.list->size()) return false;
       for (size_t k = 0; k < a.list->size(); ++k)
@@ -339,8 +397,10 @@ bool equals(const Value& a, const Value& b) {
       }
       return true;
     }
-    case K::kFunction: return a.fn == b.fn;
-    default: return false;
+    case K::kFunction:
+      return a.fn == b.fn;
+    default:
+      return false;
   }
 }
 
@@ -349,7 +409,11 @@ std::vector<std::string_view> utf8_chars(std::string_view s) {
   size_t k = 0;
   while (k < s.size()) {
     const auto c = static_cast<unsigned char>(s[k]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 1;
     if (k + len > s.size()) len = s.size() - k;
     out.push_back(s.substr(k, len));
     k += len;

@@ -33,7 +33,7 @@ struct Value {
   bool b = false;
   int64_t i = 0;
   double f = 0.0;
-  std::string s;                  // string; for kUndefined, the name that was missing
+  std::string s;  // string; for kUndefined, the name that was missing
   std::shared_ptr<List> list;
   std::shared_ptr<Dict> dict;
   std::shared_ptr<Function> fn;
@@ -54,7 +54,9 @@ struct Value {
   bool is_number() const { return kind == Kind::kInt || kind == Kind::kFloat; }
   bool is_list() const { return kind == Kind::kList; }
   bool is_dict() const { return kind == Kind::kDict; }
-  double as_double() const { return kind == Kind::kInt ? static_cast<double>(i) : kind == Kind::kBool ? b : f; }
+  double as_double() const {
+    return kind == Kind::kInt ? static_cast<double>(i) : kind == Kind::kBool ? b : f;
+  }
 
   bool truthy() const;
   // Python str(): None → "None", True → "True", lists and dicts as their repr; undefined → "".
@@ -65,8 +67,8 @@ struct Value {
   std::string to_json(int indent = -1) const;
 
   // Convenience for building contexts.
-  Value& push(Value v);                        // list append
-  Value& set(std::string key, Value v);        // dict insert/replace
+  Value& push(Value v);                          // list append
+  Value& set(std::string key, Value v);          // dict insert/replace
   const Value* get(std::string_view key) const;  // dict lookup
 };
 

@@ -33,7 +33,8 @@ void softmax(std::vector<Candidate>& c) {
   if (!std::isfinite(max_logit)) {  // all -inf, or some +inf: share among the maxima
     size_t n_max = 0;
     while (n_max < c.size() && c[n_max].logit == c[0].logit) ++n_max;
-    for (size_t i = 0; i < c.size(); ++i) c[i].p = i < n_max ? 1.0f / static_cast<float>(n_max) : 0.0f;
+    for (size_t i = 0; i < c.size(); ++i)
+      c[i].p = i < n_max ? 1.0f / static_cast<float>(n_max) : 0.0f;
     return;
   }
   double sum = 0.0;

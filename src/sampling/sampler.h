@@ -15,14 +15,14 @@
 namespace hearth::sampling {
 
 struct SamplerParams {
-  float temperature = 0.8f;       // <= 0: greedy (argmax, ties to the lowest id)
-  int32_t top_k = 40;             // <= 0: off
-  float top_p = 0.95f;            // >= 1: off
-  float min_p = 0.05f;            // <= 0: off
-  int32_t penalty_last_n = 64;    // window of recent tokens the penalties look at; 0 off, -1 all
-  float repeat_penalty = 1.0f;    // 1: off. Divides positive logits, multiplies negative ones
-  float frequency_penalty = 0.0f; // subtracted once per occurrence in the window
-  float presence_penalty = 0.0f;  // subtracted once if present in the window
+  float temperature = 0.8f;        // <= 0: greedy (argmax, ties to the lowest id)
+  int32_t top_k = 40;              // <= 0: off
+  float top_p = 0.95f;             // >= 1: off
+  float min_p = 0.05f;             // <= 0: off
+  int32_t penalty_last_n = 64;     // window of recent tokens the penalties look at; 0 off, -1 all
+  float repeat_penalty = 1.0f;     // 1: off. Divides positive logits, multiplies negative ones
+  float frequency_penalty = 0.0f;  // subtracted once per occurrence in the window
+  float presence_penalty = 0.0f;   // subtracted once if present in the window
   uint64_t seed = 0;
 };
 
@@ -40,8 +40,8 @@ using TokenFilter = std::function<bool(int32_t id)>;
 // standard library's sort.
 void sort_candidates(std::vector<Candidate>& c);
 void softmax(std::vector<Candidate>& c);  // sorts, then sets p (computed in double)
-void apply_penalties(std::vector<Candidate>& c, std::span<const int32_t> recent,
-                     float repeat, float frequency, float presence);
+void apply_penalties(std::vector<Candidate>& c, std::span<const int32_t> recent, float repeat,
+                     float frequency, float presence);
 void apply_top_k(std::vector<Candidate>& c, int32_t k);
 void apply_top_p(std::vector<Candidate>& c, float p);
 void apply_min_p(std::vector<Candidate>& c, float min_p);

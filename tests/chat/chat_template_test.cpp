@@ -17,7 +17,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::filesystem::path templates_dir() { return test::source_dir() / "tests" / "chat" / "templates"; }
+std::filesystem::path templates_dir() {
+  return test::source_dir() / "tests" / "chat" / "templates";
+}
 
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -38,9 +40,12 @@ std::string render_file(const std::string& file, const std::string& bos, const s
 }
 
 const std::vector<Message> kConversation = {
-    {"system", "You are a helpful assistant"}, {"user", "Hello"},
-    {"assistant", "Hi there"},                  {"user", "Who are you"},
-    {"assistant", "   I am an assistant   "},   {"user", "Another question"},
+    {"system", "You are a helpful assistant"},
+    {"user", "Hello"},
+    {"assistant", "Hi there"},
+    {"user", "Who are you"},
+    {"assistant", "   I am an assistant   "},
+    {"user", "Another question"},
 };
 
 TEST(ChatTemplateReference, EveryCaseMatchesJinja2) {
@@ -50,7 +55,8 @@ TEST(ChatTemplateReference, EveryCaseMatchesJinja2) {
   for (const json& c : ref.at("cases")) {
     SCOPED_TRACE(c.at("name").get<std::string>());
     auto t = ChatTemplate::create(read_text(templates_dir() / c.at("template").get<std::string>()),
-                                  c.at("bos_token").get<std::string>(), c.at("eos_token").get<std::string>());
+                                  c.at("bos_token").get<std::string>(),
+                                  c.at("eos_token").get<std::string>());
     ASSERT_TRUE(t.ok()) << t.error().message;
     jinja::RenderOptions opt;
     opt.now_unix = now;
@@ -71,32 +77,44 @@ TEST(ChatTemplateReference, EveryCaseMatchesJinja2) {
 // Outputs documented outside the oracle: HF transformers runs recorded by other projects, and
 // the prompt formats in the model cards.
 TEST(ChatTemplateDocumented, Llama2ChatAsTransformersRendersIt) {
-  auto out = render(read_text(templates_dir() / "llama2_chat.jinja"), kConversation, true, "<s>", "</s>");
+  auto out =
+      render(read_text(templates_dir() / "llama2_chat.jinja"), kConversation, true, "<s>", "</s>");
   ASSERT_TRUE(out.ok()) << out.error().message;
-  EXPECT_EQ(*out,
-            "<s>[INST] <<SYS>>\nYou are a helpful assistant\n<</SYS>>\n\nHello [/INST] Hi there </s>"
-            "<s>[INST] Who are you [/INST] I am an assistant </s><s>[INST] Another question [/INST]");
+  EXPECT_EQ(
+      *out,
+      "<s>[INST] <<SYS>>\nYou are a helpful assistant\n<</SYS>>\n\nHello [/INST] Hi there </s>"
+      "<s>[INST] Who are you [/INST] I am an assistant </s><s>[INST] Another question [/INST]");
 }
 
 TEST(ChatTemplateDocumented, MistralV01AndV02) {
   const std::vector<Message> turns(kConversation.begin() + 1, kConversation.end());
-  auto v1 = render(read_text(templates_dir() / "mistral_7b_instruct_v0_1.jinja"), turns, true, "<s>", "</s>");
+  auto v1 = render(read_text(templates_dir() / "mistral_7b_instruct_v0_1.jinja"), turns, true,
+                   "<s>", "</s>");
   ASSERT_TRUE(v1.ok()) << v1.error().message;
-  EXPECT_EQ(*v1, "<s>[INST] Hello [/INST]Hi there</s> [INST] Who are you [/INST]   I am an assistant   </s> "
-                 "[INST] Another question [/INST]");
-  auto v2 = render(read_text(templates_dir() / "mistral_7b_instruct_v0_2.jinja"), turns, true, "<s>", "</s>");
+  EXPECT_EQ(
+      *v1,
+      "<s>[INST] Hello [/INST]Hi there</s> [INST] Who are you [/INST]   I am an assistant   </s> "
+      "[INST] Another question [/INST]");
+  auto v2 = render(read_text(templates_dir() / "mistral_7b_instruct_v0_2.jinja"), turns, true,
+                   "<s>", "</s>");
   ASSERT_TRUE(v2.ok()) << v2.error().message;
-  EXPECT_EQ(*v2, "<s>[INST] Hello [/INST]Hi there</s>[INST] Who are you [/INST]   I am an assistant   </s>"
-                 "[INST] Another question [/INST]");
+  EXPECT_EQ(
+      *v2,
+      "<s>[INST] Hello [/INST]Hi there</s>[INST] Who are you [/INST]   I am an assistant   </s>"
+      "[INST] Another question [/INST]");
   // Both refuse a system message with the template's own words.
-  auto bad = render(read_text(templates_dir() / "mistral_7b_instruct_v0_2.jinja"), kConversation, true, "<s>", "</s>");
+  auto bad = render(read_text(templates_dir() / "mistral_7b_instruct_v0_2.jinja"), kConversation,
+                    true, "<s>", "</s>");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("Conversation roles must alternate"), std::string::npos);
 }
 
 TEST(ChatTemplateDocumented, ZephyrAndTinyLlama) {
-  const std::vector<Message> msgs = {{"system", "You are a friendly chatbot"}, {"user", "How many helicopters?"}};
-  const std::string expected = "<|system|>\nYou are a friendly chatbot</s>\n<|user|>\nHow many helicopters?</s>\n<|assistant|>\n";
+  const std::vector<Message> msgs = {{"system", "You are a friendly chatbot"},
+                                     {"user", "How many helicopters?"}};
+  const std::string expected =
+      "<|system|>\nYou are a friendly chatbot</s>\n<|user|>\nHow many "
+      "helicopters?</s>\n<|assistant|>\n";
   for (const char* file : {"zephyr_7b_beta.jinja", "tinyllama_chat_v1.jinja"}) {
     auto out = render(read_text(templates_dir() / file), msgs, true, "<s>", "</s>");
     ASSERT_TRUE(out.ok()) << out.error().message;
@@ -106,40 +124,58 @@ TEST(ChatTemplateDocumented, ZephyrAndTinyLlama) {
 
 TEST(ChatTemplateDocumented, Llama3AndChatmlAndPhi3) {
   const std::vector<Message> msgs = {{"system", "S"}, {"user", " Hi "}};
-  auto l3 = render(read_text(templates_dir() / "llama3_instruct.jinja"), msgs, true, "<|begin_of_text|>", "<|eot_id|>");
+  auto l3 = render(read_text(templates_dir() / "llama3_instruct.jinja"), msgs, true,
+                   "<|begin_of_text|>", "<|eot_id|>");
   ASSERT_TRUE(l3.ok());
-  EXPECT_EQ(*l3, "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|>"
-                 "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
-  auto cm = render(read_text(templates_dir() / "qwen2_instruct.jinja"), {msgs.begin() + 1, msgs.end()}, true, "", "<|im_end|>");
+  EXPECT_EQ(*l3,
+            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|>"
+            "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|"
+            "end_header_id|>\n\n");
+  auto cm = render(read_text(templates_dir() / "qwen2_instruct.jinja"),
+                   {msgs.begin() + 1, msgs.end()}, true, "", "<|im_end|>");
   ASSERT_TRUE(cm.ok());
-  EXPECT_EQ(*cm, "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n Hi <|im_end|>\n"
-                 "<|im_start|>assistant\n");
-  auto p3 = render(read_text(templates_dir() / "phi3_mini_instruct.jinja"), msgs, false, "<s>", "<|endoftext|>");
+  EXPECT_EQ(*cm,
+            "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n Hi "
+            "<|im_end|>\n"
+            "<|im_start|>assistant\n");
+  auto p3 = render(read_text(templates_dir() / "phi3_mini_instruct.jinja"), msgs, false, "<s>",
+                   "<|endoftext|>");
   ASSERT_TRUE(p3.ok());
   EXPECT_EQ(*p3, "<|system|>\nS<|end|>\n<|user|>\n Hi <|end|>\n<|endoftext|>");
 }
 
 TEST(ChatTemplateDocumented, Llama31ToolsInFirstUserMessage) {
   const json ctx = {
-      {"messages", {{{"role", "system"}, {"content", "You answer weather questions."}},
-                    {{"role", "user"}, {"content", "Weather in Paris?"}}}},
-      {"tools", {{{"type", "function"}, {"function", {{"name", "t"}, {"parameters", json::object()}}}}}},
+      {"messages",
+       {{{"role", "system"}, {"content", "You answer weather questions."}},
+        {{"role", "user"}, {"content", "Weather in Paris?"}}}},
+      {"tools",
+       {{{"type", "function"}, {"function", {{"name", "t"}, {"parameters", json::object()}}}}}},
       {"add_generation_prompt", true}};
   EXPECT_EQ(render_file("llama3_1_instruct.jinja", "<|begin_of_text|>", "<|eot_id|>", ctx),
             "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython\n"
-            "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\nYou answer weather questions."
-            "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, please respond "
-            "with a JSON for a function call with its proper arguments that best answers the given prompt.\n\n"
-            "Respond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its "
-            "value}.Do not use variables.\n\n{\n    \"type\": \"function\",\n    \"function\": {\n        \"name\": "
+            "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\nYou answer weather "
+            "questions."
+            "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, "
+            "please respond "
+            "with a JSON for a function call with its proper arguments that best answers the given "
+            "prompt.\n\n"
+            "Respond in the format {\"name\": function name, \"parameters\": dictionary of "
+            "argument name and its "
+            "value}.Do not use variables.\n\n{\n    \"type\": \"function\",\n    \"function\": {\n "
+            "       \"name\": "
             "\"t\",\n        \"parameters\": {}\n    }\n}\n\nWeather in Paris?<|eot_id|>"
             "<|start_header_id|>assistant<|end_header_id|>\n\n");
   // Llama 3.2 takes the date from strftime_now.
-  const json plain = {{"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"add_generation_prompt", true}};
-  EXPECT_EQ(render_file("llama3_2_instruct.jinja", "<|begin_of_text|>", "<|eot_id|>", plain, 1721952000),
-            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
-            "Today Date: 26 Jul 2024\n\n<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
-            "<|start_header_id|>assistant<|end_header_id|>\n\n");
+  const json plain = {{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                      {"add_generation_prompt", true}};
+  EXPECT_EQ(
+      render_file("llama3_2_instruct.jinja", "<|begin_of_text|>", "<|eot_id|>", plain, 1721952000),
+      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: "
+      "December 2023\n"
+      "Today Date: 26 Jul "
+      "2024\n\n<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+      "<|start_header_id|>assistant<|end_header_id|>\n\n");
 }
 
 TEST(ChatTemplateSynth, GgufTemplateRenders) {
@@ -152,21 +188,26 @@ TEST(ChatTemplateSynth, GgufTemplateRenders) {
   auto out = render(*source, kConversation, true, "<s>", "</s>");
   ASSERT_TRUE(out.ok()) << out.error().message;
   EXPECT_EQ(*out,
-            "<|system|>\nYou are a helpful assistant<|end|>\n<|user|>\nHello<|end|>\n<|assistant|>\nHi there<|end|>\n"
-            "<|user|>\nWho are you<|end|>\n<|assistant|>\n   I am an assistant   <|end|>\n<|user|>\nAnother question"
+            "<|system|>\nYou are a helpful "
+            "assistant<|end|>\n<|user|>\nHello<|end|>\n<|assistant|>\nHi there<|end|>\n"
+            "<|user|>\nWho are you<|end|>\n<|assistant|>\n   I am an assistant   "
+            "<|end|>\n<|user|>\nAnother question"
             "<|end|>\n<|assistant|>\n");
-  auto no_gen = render(*source, {kConversation.begin(), kConversation.begin() + 2}, false, "<s>", "</s>");
+  auto no_gen =
+      render(*source, {kConversation.begin(), kConversation.begin() + 2}, false, "<s>", "</s>");
   ASSERT_TRUE(no_gen.ok());
   EXPECT_EQ(*no_gen, "<|system|>\nYou are a helpful assistant<|end|>\n<|user|>\nHello<|end|>\n");
   // Every synth variant carries the same template, and the detector agrees it is Phi-3 style.
   for (const char* v : {"llama", "llama3", "qwen2", "stablelm"}) {
-    auto other = gguf::File::open(test::models_dir() / "synth" / (std::string("synth-") + v + "-tiny-F16.gguf"));
+    auto other = gguf::File::open(test::models_dir() / "synth" /
+                                  (std::string("synth-") + v + "-tiny-F16.gguf"));
     ASSERT_TRUE(other.ok());
     auto s = other->get_string("tokenizer.chat_template");
     ASSERT_TRUE(s.ok());
     EXPECT_EQ(*s, *source) << v;
   }
-  const std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "<|endoftext|>", "<|system|>", "<|user|>",
+  const std::vector<std::string> tokens = {"<unk>",         "<s>",        "</s>",
+                                           "<|endoftext|>", "<|system|>", "<|user|>",
                                            "<|assistant|>", "<|end|>"};
   EXPECT_EQ(detect_builtin("llama", "", tokens), "phi3");
   auto builtin = render(std::string(builtin_template("phi3")), kConversation, true, "<s>", "</s>");
@@ -194,8 +235,8 @@ TEST(ChatTemplateBuiltin, MatchOfficialTemplates) {
   };
   for (const Pair& p : pairs) {
     SCOPED_TRACE(p.builtin);
-    const std::span<const Message> msgs = p.with_system ? std::span<const Message>(kConversation)
-                                                        : std::span<const Message>(turns);
+    const std::span<const Message> msgs =
+        p.with_system ? std::span<const Message>(kConversation) : std::span<const Message>(turns);
     auto a = render(std::string(builtin_template(p.builtin)), msgs, true, p.bos, p.eos);
     auto b = render(read_text(templates_dir() / p.official), msgs, true, p.bos, p.eos);
     ASSERT_TRUE(a.ok()) << a.error().message;
@@ -203,8 +244,8 @@ TEST(ChatTemplateBuiltin, MatchOfficialTemplates) {
     EXPECT_EQ(*a, *b);
   }
   // Mistral's built-in folds a system prompt into the first instruction instead of failing.
-  auto m = render(std::string(builtin_template("mistral")), {kConversation.begin(), kConversation.begin() + 2},
-                  true, "<s>", "</s>");
+  auto m = render(std::string(builtin_template("mistral")),
+                  {kConversation.begin(), kConversation.begin() + 2}, true, "<s>", "</s>");
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(*m, "<s>[INST] You are a helpful assistant\n\nHello [/INST]");
   EXPECT_TRUE(builtin_template("nonesuch").empty());
@@ -212,11 +253,13 @@ TEST(ChatTemplateBuiltin, MatchOfficialTemplates) {
 }
 
 TEST(ChatTemplateDetect, ByTokensThenArchitectureAndName) {
-  const auto detect = [](std::string_view arch, std::string_view name, std::vector<std::string> tokens) {
+  const auto detect = [](std::string_view arch, std::string_view name,
+                         std::vector<std::string> tokens) {
     return std::string(detect_builtin(arch, name, tokens));
   };
   EXPECT_EQ(detect("qwen2", "", {"<|im_start|>", "<|im_end|>"}), "chatml");
-  EXPECT_EQ(detect("llama", "", {"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}), "llama3");
+  EXPECT_EQ(detect("llama", "", {"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}),
+            "llama3");
   EXPECT_EQ(detect("phi3", "", {"<|user|>", "<|assistant|>", "<|end|>"}), "phi3");
   EXPECT_EQ(detect("stablelm", "", {"<|user|>", "<|assistant|>"}), "zephyr");
   EXPECT_EQ(detect("llama", "", {"[INST]", "[/INST]"}), "mistral");
@@ -230,7 +273,8 @@ TEST(ChatTemplateDetect, ByTokensThenArchitectureAndName) {
 }
 
 TEST(ChatTemplateErrors, BadTemplatesAreErrorsWithPosition) {
-  auto r = render("{% for m in messages %}\n{{ m.content | frobnicate }}{% endfor %}", kConversation, true, "", "");
+  auto r = render("{% for m in messages %}\n{{ m.content | frobnicate }}{% endfor %}",
+                  kConversation, true, "", "");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("line 2"), std::string::npos) << r.error().message;
   auto p = render("{% if %}", kConversation, true, "", "");

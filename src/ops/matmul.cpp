@@ -43,6 +43,12 @@ Status check(const KernelTable& kernels, const WeightMatrix& w) {
 
 Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& w, const float* x,
               int64_t n_batch, float* y) {
+  std::vector<uint8_t> act_storage;
+  return matmul(kernels, pool, w, x, n_batch, y, act_storage);
+}
+
+Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& w, const float* x,
+              int64_t n_batch, float* y, std::vector<uint8_t>& act_storage) {
   if (Status s = check(kernels, w); !s) return s;
   if (n_batch <= 0 || w.nrows == 0) return {};
   const FormatKernels& k = kernels.of(w.type);
@@ -50,10 +56,10 @@ Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& 
 
   // Quantise each activation row once (F32 activations are used in place).
   const size_t act_bytes = act_row_bytes(k.act_type, ne0);
-  std::vector<uint8_t> act_storage;
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
   if (k.act_type != GgmlType::F32) {
-    act_storage.resize(act_bytes * static_cast<size_t>(n_batch));
+    if (act_storage.size() < act_bytes * static_cast<size_t>(n_batch))
+      act_storage.resize(act_bytes * static_cast<size_t>(n_batch));
     uint8_t* out = act_storage.data();
     pool.parallel_for(n_batch, [&](int64_t b, int) {
       k.quantize_act(x + b * ne0, out + static_cast<size_t>(b) * act_bytes, ne0);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/status.h"
 #include "kernels/kernels.h"
@@ -33,5 +34,10 @@ Status matvec(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& 
 // weights from memory once rather than n_batch times.
 Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& w, const float* x,
               int64_t n_batch, float* y);
+
+// As above, with the quantised activations kept in `act_scratch` (grown when too small), so a
+// caller that owns a scratch buffer makes no allocation per call.
+Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& w, const float* x,
+              int64_t n_batch, float* y, std::vector<uint8_t>& act_scratch);
 
 }  // namespace hearth

@@ -1,0 +1,187 @@
+// See blocks.h.
+#include "model/blocks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "core/fp16.h"
+#include "ops/activations.h"
+#include "ops/attention.h"
+#include "ops/matmul.h"
+#include "ops/norm.h"
+
+namespace hearth {
+namespace {
+
+template <class T>
+void grow(std::vector<T>& v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+}
+
+RopeParams rope_params(const ForwardContext& ctx) {
+  const ModelConfig& c = ctx.config();
+  const ModelWeights& w = ctx.weights();
+  RopeParams p;
+  p.type = c.rope_type;
+  p.n_rot = c.rope_dims;
+  p.freq_base = c.rope_freq_base;
+  p.freq_scale = c.rope_freq_scale;
+  p.attn_factor = c.rope_attn_factor;
+  p.freq_factors = w.rope_freqs;
+  // LongRoPE (phi3 128k): the long factors once the context exceeds the trained one.
+  if (w.rope_factors_short != nullptr || w.rope_factors_long != nullptr) {
+    const bool long_ctx = ctx.kv.n_ctx() > c.rope_ctx_orig;
+    p.freq_factors = long_ctx && w.rope_factors_long ? w.rope_factors_long : w.rope_factors_short;
+    if (p.freq_factors == nullptr) p.freq_factors = w.rope_factors_long;
+  }
+  return p;
+}
+
+}  // namespace
+
+void ForwardScratch::ensure(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_threads) {
+  grow(x, n * c.n_embd);
+  grow(xn, n * c.n_embd);
+  grow(qkv, n * (c.n_embd_q() + 2 * c.n_embd_kv()));
+  grow(q, n * c.n_embd_q());
+  grow(k, n * c.n_embd_kv());
+  grow(v, n * c.n_embd_kv());
+  grow(attn, n * c.n_embd_q());
+  grow(proj, n * c.n_embd);
+  grow(attn_out, n * c.n_embd);
+  grow(ffn_gate, n * 2 * c.n_ff);
+  grow(ffn_up, n * c.n_ff);
+  grow(ffn_act, n * c.n_ff);
+  grow(rope_cos, n * c.rope_dims / 2);
+  grow(rope_sin, n * c.rope_dims / 2);
+  grow(scores, static_cast<int64_t>(n_threads) * n_ctx);
+  grow(out_norm, n * c.n_embd);
+  grow(logits, n * c.n_vocab);
+  grow(positions, n);
+}
+
+void capture(ForwardContext& ctx, std::string_view name, int64_t layer, const float* data,
+             int64_t cols) {
+  if (ctx.capture != nullptr && *ctx.capture) (*ctx.capture)(name, layer, data, ctx.n_tokens(), cols);
+}
+
+Status embed_tokens(ForwardContext& ctx, float* x) {
+  const ModelConfig& c = ctx.config();
+  const gguf::TensorInfo& e = *ctx.weights().token_embd;
+  const TypeTraits& tt = type_traits(e.type);
+  const size_t row = *row_bytes(e.type, c.n_embd);
+  for (int64_t t = 0; t < ctx.n_tokens(); ++t) {
+    const int32_t id = ctx.tokens[static_cast<size_t>(t)];
+    if (id < 0 || id >= c.n_vocab)
+      return Error{"token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                   std::to_string(c.n_vocab - 1) + ")"};
+    tt.dequantize(e.data + static_cast<size_t>(id) * row, x + t * c.n_embd, c.n_embd);
+  }
+  capture(ctx, "inp_embd", -1, x, c.n_embd);
+  return {};
+}
+
+void norm(ForwardContext& ctx, const float* weight, const float* bias, const float* in, float* out) {
+  const ModelConfig& c = ctx.config();
+  if (c.norm_type == NormType::kRms)
+    rms_norm(in, weight, ctx.n_tokens(), c.n_embd, c.norm_eps, out);
+  else
+    layer_norm(in, weight, bias, ctx.n_tokens(), c.n_embd, c.norm_eps, out);
+}
+
+Status linear(ForwardContext& ctx, const WeightMatrix& w, const float* bias, const float* in,
+              float* out) {
+  if (Status s = matmul(ctx.model.kernels(), ctx.pool, w, in, ctx.n_tokens(), out, ctx.s.act); !s)
+    return s;
+  if (bias != nullptr) add_bias(out, bias, ctx.n_tokens(), w.nrows);
+  return {};
+}
+
+Status self_attention(ForwardContext& ctx, int64_t layer, float* q, int64_t q_stride, float* k,
+                      const float* v, int64_t kv_stride, float scale, float* out) {
+  const ModelConfig& c = ctx.config();
+  const int64_t n = ctx.n_tokens();
+  ForwardScratch& s = ctx.s;
+
+  // Rotate the first rope_dims dimensions of every query and key head by its position.
+  // (The cos/sin table depends only on positions: built once per batch, at layer 0.)
+  const RopeParams rp = rope_params(ctx);
+  if (layer == 0) rope_cache(rp, s.positions.data(), n, s.rope_cos.data(), s.rope_sin.data());
+  rope_apply(rp, s.rope_cos.data(), s.rope_sin.data(), q, n, q_stride, c.n_head, c.head_dim);
+  rope_apply(rp, s.rope_cos.data(), s.rope_sin.data(), k, n, kv_stride, c.n_head_kv, c.head_dim);
+  capture(ctx, "Qcur_rope", layer, q, q_stride);
+  capture(ctx, "Kcur_rope", layer, k, kv_stride);
+
+  // Append this batch's keys and values to the cache, rounded to F16.
+  const int64_t n_kv_row = c.n_embd_kv();
+  for (int64_t t = 0; t < n; ++t) {
+    uint16_t* kr = ctx.kv.k_row(layer, ctx.n_past + t);
+    uint16_t* vr = ctx.kv.v_row(layer, ctx.n_past + t);
+    for (int64_t i = 0; i < n_kv_row; ++i) {
+      kr[i] = f32_to_fp16(k[t * kv_stride + i]);
+      vr[i] = f32_to_fp16(v[t * kv_stride + i]);
+    }
+  }
+
+  // Queries are packed (n, n_embd_q) for the attention op.
+  const float* q_packed = q;
+  if (q_stride != c.n_embd_q()) {
+    for (int64_t t = 0; t < n; ++t)
+      std::memcpy(s.q.data() + t * c.n_embd_q(), q + t * q_stride,
+                  sizeof(float) * static_cast<size_t>(c.n_embd_q()));
+    q_packed = s.q.data();
+  }
+  AttentionParams ap;
+  ap.n_head = c.n_head;
+  ap.n_head_kv = c.n_head_kv;
+  ap.head_dim = c.head_dim;
+  ap.scale = scale;
+  ap.sliding_window = c.sliding_window;
+  attention(ctx.model.kernels(), ctx.pool, ap, ctx.kv.view(layer, ctx.n_past + n), q_packed,
+            s.positions.data(), n, s.scores.data(), out);
+  capture(ctx, "kqv_out", layer, out, c.n_embd_q());
+  return {};
+}
+
+Status ffn_swiglu(ForwardContext& ctx, const LayerWeights& l, const float* in, float* out) {
+  const ModelConfig& c = ctx.config();
+  ForwardScratch& s = ctx.s;
+  const int64_t n = ctx.n_tokens();
+  if (l.ffn_gate.nrows == 0) {
+    // Fused: (n, 2 n_ff) = gate | up
+    if (Status st = linear(ctx, l.ffn_up, nullptr, in, s.ffn_gate.data()); !st) return st;
+    swiglu(s.ffn_gate.data(), 2 * c.n_ff, s.ffn_gate.data() + c.n_ff, 2 * c.n_ff, n, c.n_ff,
+           s.ffn_act.data());
+  } else {
+    if (Status st = linear(ctx, l.ffn_gate, nullptr, in, s.ffn_gate.data()); !st) return st;  // (n, n_ff)
+    if (Status st = linear(ctx, l.ffn_up, nullptr, in, s.ffn_up.data()); !st) return st;      // (n, n_ff)
+    swiglu(s.ffn_gate.data(), c.n_ff, s.ffn_up.data(), c.n_ff, n, c.n_ff, s.ffn_act.data());
+  }
+  return linear(ctx, l.ffn_down, nullptr, s.ffn_act.data(), out);  // (n, n_embd)
+}
+
+Status output_logits(ForwardContext& ctx) {
+  const ModelConfig& c = ctx.config();
+  const ModelWeights& w = ctx.weights();
+  ForwardScratch& s = ctx.s;
+  const int64_t n = ctx.n_tokens();
+  // Only the rows whose logits are wanted go through the (large) output matrix.
+  const int64_t first = ctx.all_logits ? 0 : n - 1;
+  const int64_t n_out = n - first;
+  const float* x = s.x.data() + first * c.n_embd;
+  if (c.norm_type == NormType::kRms)
+    rms_norm(x, w.output_norm, n_out, c.n_embd, c.norm_eps, s.out_norm.data());
+  else
+    layer_norm(x, w.output_norm, w.output_norm_b, n_out, c.n_embd, c.norm_eps, s.out_norm.data());
+  if (ctx.capture != nullptr && *ctx.capture)
+    (*ctx.capture)("result_norm", -1, s.out_norm.data(), n_out, c.n_embd);
+  Status st = matmul(ctx.model.kernels(), ctx.pool, w.output, s.out_norm.data(), n_out,
+                     s.logits.data(), s.act);
+  if (st && ctx.capture != nullptr && *ctx.capture)
+    (*ctx.capture)("result_output", -1, s.logits.data(), n_out, c.n_vocab);
+  return st;
+}
+
+}  // namespace hearth

@@ -1,0 +1,88 @@
+// The shared building blocks of the decoder architectures, and the state a forward pass runs
+// in. An architecture file strings these together in the order of its paper; every buffer
+// here is (n_tokens, width) row-major F32 and is owned by the Session, sized once per batch
+// size, so a decode step allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "model/model.h"
+#include "ops/rope.h"
+#include "runtime/kv_cache.h"
+#include "runtime/thread_pool.h"
+
+namespace hearth {
+
+// Called with each named intermediate ("attn_norm", layer, data, rows, cols) when set; layer
+// is -1 for whole-model tensors ("inp_embd", "result_norm", "result_output").
+using CaptureFn = std::function<void(std::string_view name, int64_t layer, const float* data,
+                                     int64_t rows, int64_t cols)>;
+
+struct ForwardScratch {
+  std::vector<float> x;        // (n, n_embd) the residual stream
+  std::vector<float> xn;       // (n, n_embd) normalised input of a sub-block
+  std::vector<float> qkv;      // (n, n_embd_q + 2 n_embd_kv) q | k | v per row
+  std::vector<float> q, k, v;  // (n, n_embd_q), (n, n_embd_kv) ×2
+  std::vector<float> attn;     // (n, n_embd_q) attention output, before attn_output
+  std::vector<float> proj;     // (n, n_embd) output of a sub-block's last projection
+  std::vector<float> attn_out; // (n, n_embd) attention projection (stablelm's parallel form)
+  std::vector<float> ffn_gate; // (n, 2 n_ff) gate (| up when fused)
+  std::vector<float> ffn_up;   // (n, n_ff)
+  std::vector<float> ffn_act;  // (n, n_ff)
+  std::vector<float> rope_cos, rope_sin;  // (n, rope_dims / 2)
+  std::vector<float> scores;   // (threads, n_ctx) attention probabilities
+  std::vector<float> out_norm; // (n_out, n_embd)
+  std::vector<float> logits;   // (n_out, n_vocab)
+  std::vector<int32_t> positions;
+  std::vector<uint8_t> act;    // quantised activations for matmul
+
+  void ensure(const ModelConfig& c, int64_t n_tokens, int64_t n_ctx, int n_threads);
+};
+
+struct ForwardContext {
+  const Model& model;
+  ThreadPool& pool;
+  KvCache& kv;
+  ForwardScratch& s;
+  std::span<const int32_t> tokens;  // this batch
+  int64_t n_past = 0;               // positions already in the cache; batch row t is at n_past + t
+  bool all_logits = false;          // logits for every row, else only the last
+  const CaptureFn* capture = nullptr;
+
+  const ModelConfig& config() const { return model.config(); }
+  const ModelWeights& weights() const { return model.weights(); }
+  int64_t n_tokens() const { return static_cast<int64_t>(tokens.size()); }
+};
+
+void capture(ForwardContext& ctx, std::string_view name, int64_t layer, const float* data,
+             int64_t cols);
+
+// x = token_embd[tokens]: (n, n_embd). An id outside the vocabulary is an Error.
+Status embed_tokens(ForwardContext& ctx, float* x);
+
+// The model's norm (RMSNorm or LayerNorm per config) of n rows: (n, n_embd) -> (n, n_embd).
+void norm(ForwardContext& ctx, const float* weight, const float* bias, const float* in, float* out);
+
+// out = in Wᵀ (+ bias): (n, w.ne0) -> (n, w.nrows).
+Status linear(ForwardContext& ctx, const WeightMatrix& w, const float* bias, const float* in,
+              float* out);
+
+// Rotates q and k, appends k and v to the layer's cache at the batch positions, and attends:
+// q (n, n_embd_q), k/v (n, n_embd_kv) with row strides q_stride / kv_stride -> out (n, n_embd_q).
+// `scale` multiplies q·k.
+Status self_attention(ForwardContext& ctx, int64_t layer, float* q, int64_t q_stride, float* k,
+                      const float* v, int64_t kv_stride, float scale, float* out);
+
+// SwiGLU feed-forward: down(silu(gate x) * up x): (n, n_embd) -> (n, n_embd). With a fused
+// ffn_up (no ffn_gate) the first n_ff output rows are the gate, the rest the up projection.
+Status ffn_swiglu(ForwardContext& ctx, const LayerWeights& l, const float* in, float* out);
+
+// Final norm and the output projection of the rows that want logits -> ctx.s.logits.
+Status output_logits(ForwardContext& ctx);
+
+}  // namespace hearth

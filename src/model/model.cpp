@@ -1,0 +1,46 @@
+// See model.h.
+#include "model/model.h"
+
+namespace hearth {
+
+Result<std::shared_ptr<const Model>> Model::load(const std::filesystem::path& path,
+                                                 const KernelTable& kernels) {
+  Result<gguf::File> file = gguf::File::open(path);
+  if (!file) return file.error();
+  return from_file(std::move(*file), kernels);
+}
+
+Result<std::shared_ptr<const Model>> Model::from_file(gguf::File file, const KernelTable& kernels) {
+  auto model = std::make_shared<Model>(std::move(file), kernels);
+  Result<ModelConfig> config = load_config(model->file_);
+  if (!config) return config.error();
+  model->config_ = std::move(*config);
+  const ModelConfig& c = model->config_;
+
+  const WeightLoader loader(model->file_, kernels);
+  model->weights_.layers.resize(static_cast<size_t>(c.n_layer));
+  if (Status s = load_common_weights(loader, c, model->weights_); !s) return s.error();
+  Status s;
+  switch (c.arch) {
+    case Arch::kLlama:
+      s = load_llama_weights(loader, c, model->weights_);
+      model->forward_ = forward_llama;
+      break;
+    case Arch::kQwen2:
+      s = load_qwen2_weights(loader, c, model->weights_);
+      model->forward_ = forward_qwen2;
+      break;
+    case Arch::kPhi3:
+      s = load_phi3_weights(loader, c, model->weights_);
+      model->forward_ = forward_phi3;
+      break;
+    case Arch::kStableLm:
+      s = load_stablelm_weights(loader, c, model->weights_);
+      model->forward_ = forward_stablelm;
+      break;
+  }
+  if (!s) return s.error();
+  return std::shared_ptr<const Model>(std::move(model));
+}
+
+}  // namespace hearth

@@ -331,7 +331,13 @@ Value Interp::get_item(const Value& obj, const Value& key, SourcePos pos) {
     if (obj.is_list()) {
       const auto size = static_cast<int64_t>(obj.list->size());
       const int64_t k = key.i < 0 ? key.i + size : key.i;
-      if (k < 0 || k >= size) return Value::undefined("[" + std::to_string(key.i) + "]");
+      if (k < 0 || k >= size) {
+        // Appended piecewise: GCC 12 -O3 warns (-Wrestrict, falsely) on "[" + to_string() + "]".
+        std::string name = std::to_string(key.i);
+        name.insert(name.begin(), '[');
+        name.push_back(']');
+        return Value::undefined(std::move(name));
+      }
       return (*obj.list)[static_cast<size_t>(k)];
     }
     const auto chars = utf8_chars(obj.s);

@@ -69,7 +69,8 @@ const TypeTraits* type_traits(uint32_t id);
 const TypeTraits& type_traits(GgmlType type);
 std::optional<GgmlType> type_from_name(std::string_view name);  // case-insensitive
 
-// Bytes of a row of n elements; nullopt if n is not a whole number of blocks.
+// Bytes of a row of n elements; nullopt if n is not a whole number of blocks or the size
+// does not fit in size_t.
 std::optional<size_t> row_bytes(GgmlType type, int64_t n);
 
 }  // namespace hearth

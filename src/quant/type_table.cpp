@@ -1,6 +1,7 @@
 // The type table: one row per GGUF tensor type (STYLE: "a quant format is a row in a table").
 #include <array>
 #include <cctype>
+#include <cstdint>
 
 #include "quant/formats.h"
 #include "quant/ggml_type.h"
@@ -72,7 +73,9 @@ std::optional<GgmlType> type_from_name(std::string_view name) {
 std::optional<size_t> row_bytes(GgmlType type, int64_t n) {
   const TypeTraits& t = type_traits(type);
   if (n < 0 || n % t.block_size != 0) return std::nullopt;
-  return static_cast<size_t>(n / t.block_size) * t.block_bytes;
+  const auto blocks = static_cast<size_t>(n / t.block_size);
+  if (blocks > SIZE_MAX / t.block_bytes) return std::nullopt;  // 2^61 F64 must not wrap to 0
+  return blocks * t.block_bytes;
 }
 
 }  // namespace hearth

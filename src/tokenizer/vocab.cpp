@@ -171,7 +171,7 @@ Status Vocab::read_model(const gguf::File& file) {
     pre_name_ = *s;
   }
   if (kind_ == VocabKind::kBpe) {
-    const std::string_view name = pre_name_.empty() ? "default" : pre_name_;
+    const std::string name = pre_name_.empty() ? std::string("default") : pre_name_;
     const auto* it = std::find_if(std::begin(kPreTokenizers), std::end(kPreTokenizers),
                                   [&](const PreInfo& p) { return p.name == name; });
     if (it == std::end(kPreTokenizers)) {

@@ -9,7 +9,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "chat/model_template.h"
 #include "gguf/reader.h"
+#include "gguf/writer.h"
 #include "test_data.h"
 
 namespace hearth::chat {
@@ -213,6 +215,48 @@ TEST(ChatTemplateSynth, GgufTemplateRenders) {
   auto builtin = render(std::string(builtin_template("phi3")), kConversation, true, "<s>", "</s>");
   ASSERT_TRUE(builtin.ok());
   EXPECT_EQ(*builtin, *out);
+}
+
+TEST(ChatTemplateModel, FromGgufMetadata) {
+  const auto path = test::models_dir() / "synth" / "synth-llama-tiny-Q8_0.gguf";
+  HEARTH_REQUIRE_FILE(path);
+  auto file = gguf::File::open(path);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  auto t = model_chat_template(*file);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->origin, "tokenizer.chat_template");
+  EXPECT_EQ(t->bos_token, "<s>");
+  EXPECT_EQ(t->eos_token, "</s>");
+  auto forced = model_chat_template(*file, "chatml");
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced->origin, "builtin:chatml");
+  EXPECT_EQ(forced->source, builtin_template("chatml"));
+  auto unknown = model_chat_template(*file, "nonesuch");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("chatml"), std::string::npos);
+}
+
+TEST(ChatTemplateModel, WithoutTemplateDetectsBuiltin) {
+  gguf::Writer w;
+  w.set("general.architecture", gguf::Value::string("llama"));
+  w.set("general.name", gguf::Value::string("some model"));
+  std::vector<gguf::Value> toks;
+  for (const char* t :
+       {"<unk>", "<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"})
+    toks.push_back(gguf::Value::string(t));
+  w.set("tokenizer.ggml.tokens", gguf::Value::array(gguf::ValueType::kString, std::move(toks)));
+  w.set("tokenizer.ggml.bos_token_id", gguf::Value::u32(1));
+  w.set("tokenizer.ggml.eos_token_id", gguf::Value::u32(99));  // out of range: no text, no crash
+  const auto path = std::filesystem::temp_directory_path() / "hearth_chat_no_template.gguf";
+  ASSERT_TRUE(w.write(path).ok());
+  auto file = gguf::File::open(path);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  auto t = model_chat_template(*file);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->origin, "builtin:llama3");
+  EXPECT_EQ(t->bos_token, "<|begin_of_text|>");
+  EXPECT_EQ(t->eos_token, "");
 }
 
 // The built-ins must reproduce their families' real templates on ordinary conversations.

@@ -4,7 +4,10 @@ renders chat templates (ImmutableSandboxedEnvironment, trim_blocks, lstrip_block
 HF's tojson / raise_exception / strftime_now, tools=None and documents=None when absent).
 
 Run from this folder: python3 render_reference.py  (needs Jinja2 >= 3.1).
-The .jinja files hold each model's `chat_template` string from its tokenizer_config.json / GGUF.
+The .jinja files hold each model's `chat_template` string from its tokenizer_config.json / GGUF
+(as converted into the GGUFs Ollama's library ships, or as quoted by HF's own jinja tests).
+stablelm2_zephyr_1_6b.jinja is the HF alignment-handbook Zephyr template that StableLM 2 Zephyr
+documents (<|user|>\n...<|endoftext|>\n<|assistant|>\n); its file was not available to compare.
 """
 import datetime
 import json

@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   hearth::cli::add_synth_command(app, exit_code);
   hearth::cli::add_tokenize_command(app, exit_code);
   hearth::cli::add_logits_command(app, exit_code);
+  hearth::cli::add_run_command(app, exit_code);
+  hearth::cli::add_chat_command(app, exit_code);
+  hearth::cli::add_perplexity_command(app, exit_code);
   const auto choice = hearth::choose_kernels();
   if (!choice.warning.empty()) std::fprintf(stderr, "hearth: %.*s\n", int(choice.warning.size()), choice.warning.data());
   try {

@@ -7,6 +7,7 @@
 // Positions continue across calls.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -38,6 +39,8 @@ class Session {
   const Model& model() const { return *model_; }
   const KvCache& kv_cache() const { return kv_; }
   void reset() { n_past_ = 0; }  // the cache is overwritten from position 0 on
+  // Forget every position from n on (chat keeps the prefix its new prompt shares with the old).
+  void truncate(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }
   // Intermediates ("attn_norm", layer, ...) of every later decode go to fn (empty: none).
   void set_capture(CaptureFn fn) { capture_ = std::move(fn); }
 

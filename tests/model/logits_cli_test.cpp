@@ -15,12 +15,12 @@
 namespace hearth {
 namespace {
 
-struct Run {
+struct CliRun {
   int status;
   std::string out;
 };
 
-Run run(const std::string& args) {
+CliRun run(const std::string& args) {
   const std::string cmd = std::string(HEARTH_BINARY) + " logits " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
@@ -38,7 +38,7 @@ TEST(LogitsCli, PromptTextMatchesReference) {
   std::ifstream in(ref_path);
   const auto ref = nlohmann::json::parse(in);
   for (const char* batch : {"", " --batch-size 1", " --batch-size 10"}) {
-    const Run r = run("-m " + model.string() + " -t 2 -p '" + ref["prompt"].get<std::string>() + "'" + batch);
+    const CliRun r = run("-m " + model.string() + " -t 2 -p '" + ref["prompt"].get<std::string>() + "'" + batch);
     ASSERT_EQ(r.status, 0) << r.out;
     const auto got = nlohmann::json::parse(r.out);
     EXPECT_EQ(got["tokens"], ref["prompt_tokens"]);
@@ -62,7 +62,7 @@ TEST(LogitsCli, PromptTextMatchesReference) {
 TEST(LogitsCli, BadArgumentsFailWithAMessage) {
   const auto model = test::models_dir() / "synth" / "synth-llama-tiny-F16.gguf";
   HEARTH_REQUIRE_FILE(model);
-  Run r = run("-m " + model.string() + " --tokens 1,x,3");
+  CliRun r = run("-m " + model.string() + " --tokens 1,x,3");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("'x'"), std::string::npos) << r.out;
   r = run("-m " + model.string() + " --tokens 1,99999");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "chat/chat_template.h"
+#include "chat/model_template.h"
 #include "cli/commands.h"
 #include "cli/generation_setup.h"
 #include "runtime/generate.h"
@@ -84,37 +85,11 @@ class LineReader {
   bool eof_ = false;
 };
 
-std::string token_text(const tokenizer::Vocab& vocab, int32_t id) {
-  return vocab.valid(id) ? vocab.token(id).text : std::string();
-}
-
 Result<chat::ChatTemplate> load_template(const Engine& e, const std::string& name, bool verbose) {
-  std::string source;
-  std::string origin;
-  if (!name.empty()) {
-    source = std::string(chat::builtin_template(name));
-    if (source.empty()) return Error{"unknown built-in template '" + name + "'"};
-    origin = "built-in " + name;
-  } else if (Result<std::string> own = e.model->file().get_string("tokenizer.chat_template"); own) {
-    source = *own;
-    origin = "the model's tokenizer.chat_template";
-  } else {
-    const auto meta = [&](const char* key) {
-      Result<std::string> v = e.model->file().get_string(key);
-      return v ? *v : std::string();
-    };
-    const std::string arch = meta("general.architecture");
-    const std::string model_name = meta("general.name");
-    std::vector<std::string> texts;
-    texts.reserve(e.vocab->special_tokens().size());
-    for (int32_t id : e.vocab->special_tokens()) texts.push_back(token_text(*e.vocab, id));
-    const std::string_view builtin = chat::detect_builtin(arch, model_name, texts);
-    source = std::string(chat::builtin_template(builtin));
-    origin = "built-in " + std::string(builtin) + " (the model has no template)";
-  }
-  if (verbose) std::fprintf(stderr, "template: %s\n", origin.c_str());
-  return chat::ChatTemplate::create(source, token_text(*e.vocab, e.vocab->bos()),
-                                    token_text(*e.vocab, e.vocab->eos()));
+  Result<chat::ModelTemplate> t = chat::model_chat_template(e.model->file(), name);
+  if (!t) return t.error();
+  if (verbose) std::fprintf(stderr, "template: %s\n", t->origin.c_str());
+  return chat::ChatTemplate::create(t->source, t->bos_token, t->eos_token);
 }
 
 // The rendered conversation as tokens: the template writes BOS itself when the model wants one;

@@ -39,7 +39,7 @@ TEST(ChatCli, TwoTurnsResetQuitThroughTheTemplate) {
        "Be brief."},
       "Hello there\nAnd a second question\n/reset\nHello there\n/quit\nnever read\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("template: the model's tokenizer.chat_template"));
+  EXPECT_THAT(r.err, HasSubstr("template: tokenizer.chat_template"));
   // Phi-3 style rendering of the first turn, with the generation prompt.
   EXPECT_THAT(
       r.err,
@@ -78,14 +78,14 @@ TEST(ChatCli, EndOfInputQuitsAndBuiltinTemplateCanBeChosen) {
                                               "-n", "4", "-v", "--chat-template", "chatml"},
                                              "Hi");  // no final newline: the last line still counts
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("template: built-in chatml"));
+  EXPECT_THAT(r.err, HasSubstr("template: builtin:chatml"));
   EXPECT_THAT(r.err, HasSubstr("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"));
   EXPECT_EQ(reuse_lines(r.err).size(), 1u);
 
   const test::CliResult bad =
       test::run_hearth({"chat", "-m", chat_model().string(), "--chat-template", "nope"}, "");
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_THAT(bad.err, HasSubstr("unknown built-in template 'nope'"));
+  EXPECT_THAT(bad.err, HasSubstr("unknown chat template 'nope'"));
 }
 
 TEST(ChatCli, FullContextDropsTheTurnAndKeepsGoing) {

@@ -35,7 +35,7 @@ struct ForwardScratch {
   std::vector<float> ffn_up;   // (n, n_ff)
   std::vector<float> ffn_act;  // (n, n_ff)
   std::vector<float> rope_cos, rope_sin;  // (n, rope_dims / 2)
-  std::vector<float> scores;   // (threads, n_ctx) attention probabilities
+  std::vector<float> scores;   // (threads, positions reserved in the cache) attention weights
   std::vector<float> out_norm; // (n_out, n_embd)
   std::vector<float> logits;   // (n_out, n_vocab)
   std::vector<int32_t> positions;

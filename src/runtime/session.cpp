@@ -22,7 +22,7 @@ Result<std::span<const float>> Session::decode(std::span<const int32_t> tokens,
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0) return Error{"decode: no tokens"};
   if (Status s = kv_.reserve(n_past_ + n); !s) return s.error();
-  scratch_.ensure(c, n, kv_.n_ctx(), pool_->size());
+  scratch_.ensure(c, n, kv_.reserved(), pool_->size());  // scores follow the filled context
   for (int64_t t = 0; t < n; ++t) scratch_.positions[static_cast<size_t>(t)] = static_cast<int32_t>(n_past_ + t);
 
   ForwardContext ctx{*model_, *pool_, kv_, scratch_, tokens, n_past_, want_all_logits,

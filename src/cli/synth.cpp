@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/progress_bar.h"
 #include "quant/ggml_type.h"
 #include "tools/quant_mix.h"
 #include "tools/synth.h"
@@ -28,26 +29,14 @@ struct SynthArgs {
   int threads = 0;
 };
 
-std::string format_duration(double seconds) {
-  const long s = seconds < 0 ? 0 : long(seconds + 0.5);
-  if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
-  return fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
 void draw_bar(const SynthProgress& p) {
-  const double frac = p.elements_total ? double(p.elements_done) / double(p.elements_total) : 1.0;
-  const double m_s = p.seconds > 0 ? double(p.elements_done) / 1e6 / p.seconds : 0.0;
-  const double eta = frac > 0 ? p.seconds * (1 - frac) / frac : 0.0;
-  constexpr int kWidth = 24;
-  const int filled = int(frac * kWidth + 0.5);
-  std::string bar(size_t(filled), '#');
-  bar.append(size_t(kWidth - filled), '-');
-  std::string name(p.name);
-  if (name.size() > 32) name = "..." + name.substr(name.size() - 29);
-  // \x1b[K clears what a longer previous line left behind.
-  std::fprintf(stderr, "\r[%4zu/%zu] [%s] %3d%% %7.1f M/s ETA %s  %s\x1b[K", p.tensor_index + 1, p.n_tensors,
-               bar.c_str(), int(frac * 100), m_s, format_duration(eta).c_str(), name.c_str());
-  std::fflush(stderr);
+  draw_progress_bar({.index = p.tensor_index,
+                     .count = p.n_tensors,
+                     .fraction = p.elements_total ? double(p.elements_done) / double(p.elements_total) : 1.0,
+                     .rate = p.seconds > 0 ? double(p.elements_done) / 1e6 / p.seconds : 0.0,
+                     .unit = "M/s",
+                     .seconds = p.seconds,
+                     .name = p.name});
 }
 
 void print_line(const SynthProgress& p) {

@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "core/output_path.h"
 #include "gguf/reader.h"
 #include "gguf/writer.h"
 #include "tools/quant_mix.h"
@@ -49,21 +50,6 @@ int metadata_int(const gguf::File& file, const std::string& key, int fallback) {
   }
   const auto i = v->as_i64();
   return i && *i >= 0 && *i < (int64_t{1} << 30) ? int(*i) : fallback;
-}
-
-Status check_output_writable(const std::filesystem::path& out, const std::filesystem::path& in) {
-  std::error_code ec;
-  if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(out, in, ec))
-    return Error{fmt::format("output {} is the input file; choose another name", out.string())};
-  if (std::filesystem::is_directory(out, ec))
-    return Error{fmt::format("cannot write {}: it is a directory", out.string())};
-  std::filesystem::path dir = out.parent_path();
-  if (dir.empty()) dir = ".";
-  if (!std::filesystem::is_directory(dir, ec))
-    return Error{fmt::format("cannot write {}: directory {} does not exist", out.string(), dir.string())};
-  if (::access(dir.c_str(), W_OK) != 0)
-    return Error{fmt::format("cannot write {}: directory {} is not writable", out.string(), dir.string())};
-  return {};
 }
 
 struct Job {
@@ -164,7 +150,7 @@ Result<QuantizeSummary> quantize_file(const QuantizeOptions& options) {
   const std::string in_name = options.input.string();
   if (!std::filesystem::exists(options.input))
     return Error{fmt::format("cannot read {}: no such file", in_name)};
-  if (Status s = check_output_writable(options.output, options.input); !s.ok()) return s.error();
+  if (Status s = check_output_path(options.output, options.input, "input"); !s.ok()) return s.error();
   auto opened = gguf::File::open(options.input);
   if (!opened) return Error{fmt::format("cannot read {}: {}", in_name, opened.error().message)};
   const gguf::File& file = *opened;

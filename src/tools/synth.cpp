@@ -22,6 +22,7 @@
 
 #include <fmt/format.h>
 
+#include "core/output_path.h"
 #include "gguf/reader.h"
 #include "gguf/writer.h"
 #include "runtime/thread_pool.h"
@@ -113,21 +114,6 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     out += items[i];
   }
   return out;
-}
-
-Status check_output_writable(const std::filesystem::path& out, const std::filesystem::path& vocab) {
-  std::error_code ec;
-  if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(out, vocab, ec))
-    return Error{fmt::format("output {} is the vocab file; choose another name", out.string())};
-  if (std::filesystem::is_directory(out, ec))
-    return Error{fmt::format("cannot write {}: it is a directory", out.string())};
-  std::filesystem::path dir = out.parent_path();
-  if (dir.empty()) dir = ".";
-  if (!std::filesystem::is_directory(dir, ec))
-    return Error{fmt::format("cannot write {}: directory {} does not exist", out.string(), dir.string())};
-  if (::access(dir.c_str(), W_OK) != 0)
-    return Error{fmt::format("cannot write {}: directory {} is not writable", out.string(), dir.string())};
-  return {};
 }
 
 // State shared by the fill callbacks, which the writer calls one tensor at a time, in order.
@@ -364,7 +350,7 @@ Result<SynthSummary> synth_model(const SynthOptions& options) {
     options.on_note(fmt::format("the vocab file has {} tokens and {} has {}: token_embd{} get {} rows", n_vocab,
                                 preset->name, preset->n_vocab, preset->tied_output ? "" : " and output",
                                 n_vocab));
-  if (Status s = check_output_writable(options.output, options.vocab); !s.ok()) return s.error();
+  if (Status s = check_output_path(options.output, options.vocab, "vocab"); !s.ok()) return s.error();
 
   // Tensors and their types under the mix, as llama-quantize would choose them.
   const std::vector<SynthTensorSpec> specs = synth_tensor_specs(*preset, n_layer, n_vocab);

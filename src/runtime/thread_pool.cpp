@@ -3,6 +3,8 @@
 // decrement of busy_workers_ (release) publishes its results to the caller's acquire load.
 #include "runtime/thread_pool.h"
 
+#include <system_error>
+
 #include <chrono>
 
 namespace hearth {
@@ -37,7 +39,12 @@ void ThreadPool::spin_until(Done done) const {
 ThreadPool::ThreadPool(int n_threads, int spin_us) : spin_us_(spin_us) {
   const int workers = n_threads > 1 ? n_threads - 1 : 0;
   workers_.reserve(static_cast<size_t>(workers));
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this, i] { worker_main(i + 1); });
+  // A system out of threads (ulimit, cgroup pids.max) gets a smaller pool, not std::terminate:
+  // size() reports what was really started and run() only counts those workers.
+  try {
+    for (int i = 0; i < workers; ++i) workers_.emplace_back([this, i] { worker_main(i + 1); });
+  } catch (const std::system_error&) {
+  }
 }
 
 ThreadPool::~ThreadPool() {

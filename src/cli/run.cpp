@@ -65,6 +65,7 @@ int run_run(RunArgs& args) {
   params.n_predict = args.n_predict;
   params.batch_size = args.batch_size;
   params.unparse_special = !args.no_special;
+  params.raw_bytes = true;  // stdout gets the continuation byte for byte, as the model made it
 
   struct sigaction sa {};
   sa.sa_handler = on_sigint;

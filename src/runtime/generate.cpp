@@ -77,7 +77,7 @@ Result<GenerateResult> generate(Session& session, sampling::Sampler& sampler,
   for (int32_t id : prompt) sampler.accept(id);
   result.timings.prefill_ms = ms_since(t_start);
 
-  tokenizer::Detokenizer detok(vocab, params.unparse_special);
+  tokenizer::Detokenizer detok(vocab, params.unparse_special, !params.raw_bytes);
   Clock::time_point t_first{};
   const auto finish = [&](StopReason reason) {
     result.stop = reason;

@@ -28,6 +28,9 @@ struct GenerateParams {
   int64_t n_predict = -1;    // tokens to generate at most; < 0: until EOG or the context is full
   int64_t batch_size = 512;  // prompt tokens per decode call (bounds the activation scratch)
   bool unparse_special = false;  // stream control tokens as their text (they are never EOG)
+  // Bytes that can never form UTF-8 pass through unchanged (a terminal gets the model's exact
+  // bytes) instead of becoming U+FFFD (what JSON APIs need).
+  bool raw_bytes = false;
 };
 
 enum class StopReason { kEog, kLimit, kContextFull, kCancelled };

@@ -226,8 +226,13 @@ std::string Detokenizer::take_valid(bool final) {
     rest.remove_prefix(valid);
     if (rest.empty()) break;
     if (tail > 0 && !final) break;  // wait for the rest of this character
-    append_utf8(out, kReplacementChar);  // a byte that cannot start or continue a character
-    rest.remove_prefix(tail > 0 ? tail : 1);
+    // A byte that cannot start or continue a character (or a tail cut off at the end).
+    const size_t bad = tail > 0 ? tail : 1;
+    if (replace_invalid_)
+      append_utf8(out, kReplacementChar);
+    else
+      out.append(rest.substr(0, bad));
+    rest.remove_prefix(bad);
   }
   pending_.assign(rest);
   return out;

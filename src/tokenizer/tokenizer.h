@@ -39,11 +39,15 @@ std::string detokenize(const Vocab& vocab, std::span<const TokenId> ids, const D
 // complete; bytes that can never form a character come out as U+FFFD.
 class Detokenizer {
  public:
-  explicit Detokenizer(const Vocab& vocab, bool unparse_special = false)
-      : vocab_(&vocab), unparse_special_(unparse_special) {}
+  // replace_invalid: bytes that can never form UTF-8 become U+FFFD (what JSON APIs need);
+  // off, they pass through unchanged, so a terminal gets exactly the model's bytes. Either
+  // way a character split across tokens is held back until it is complete.
+  explicit Detokenizer(const Vocab& vocab, bool unparse_special = false, bool replace_invalid = true)
+      : vocab_(&vocab), unparse_special_(unparse_special), replace_invalid_(replace_invalid) {}
   // The text completed by this token (possibly empty).
   std::string push(TokenId id);
-  // Whatever is still held back; an incomplete character at the end becomes U+FFFD.
+  // Whatever is still held back; an incomplete character at the end becomes U+FFFD
+  // (or its raw bytes without replace_invalid).
   std::string flush();
   size_t pending_bytes() const { return pending_.size(); }
 
@@ -51,6 +55,7 @@ class Detokenizer {
   std::string take_valid(bool final);
   const Vocab* vocab_;
   bool unparse_special_;
+  bool replace_invalid_;
   std::string pending_;
 };
 

@@ -90,6 +90,21 @@ TEST_F(SpmTest, StreamingNeverSplitsACharacter) {
   EXPECT_EQ(d.push(byte_id(0xC0)), "\xEF\xBF\xBD");
 }
 
+TEST_F(SpmTest, StreamingRawKeepsTheModelsBytes) {
+  Detokenizer d(*vocab_, false, /*replace_invalid=*/false);
+  // A split character still waits for its end...
+  EXPECT_EQ(d.push(byte_id(0xC3)), "");
+  EXPECT_EQ(d.push(byte_id(0xA9)), "é");
+  // ...but bytes that can never form UTF-8 come out unchanged, not as U+FFFD.
+  EXPECT_EQ(d.push(byte_id(0xFF)), "\xFF");
+  EXPECT_EQ(d.push(byte_id(0xE2)), "");
+  EXPECT_EQ(d.push(260), "\xE2" "a");
+  EXPECT_EQ(d.push(byte_id(0xE2)), "");
+  EXPECT_EQ(d.push(byte_id(0x82)), "");
+  EXPECT_EQ(d.flush(), "\xE2\x82");
+  EXPECT_EQ(d.pending_bytes(), 0u);
+}
+
 class BpeTest : public TempDir {};
 
 TEST_F(BpeTest, ByteLevelMergesByRank) {

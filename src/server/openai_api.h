@@ -1,0 +1,44 @@
+// The OpenAI-compatible routes of `hearth serve` (/v1/chat/completions, /v1/completions,
+// /v1/models) and the request parsing behind them, exposed for tests.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "chat/chat_template.h"
+#include "core/status.h"
+#include "server/scheduler.h"
+#include "server/server_context.h"
+
+namespace hearth::server {
+
+void register_openai_routes(httplib::Server& server, ServerContext& context);
+
+// A client error in OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
+struct ApiError {
+  int status = 400;
+  std::string message;
+  std::string type = "invalid_request_error";
+  std::string param;  // the offending field ("" : null)
+  std::string code;   // "" : null
+};
+nlohmann::json error_body(const ApiError& e);
+
+// The fields of a chat or text completion request, validated (types, ranges) with errors
+// naming the field. `chat`: messages are required, else prompt.
+struct OpenAiRequest {
+  std::string model;
+  std::vector<chat::Message> messages;  // chat
+  std::vector<std::string> prompts;     // completions: a string or a list of strings
+  bool stream = false;
+  bool include_usage = false;           // stream_options.include_usage
+  bool echo = false;                    // completions
+  int64_t max_tokens = -1;
+  std::vector<std::string> stop;
+  sampling::SamplerParams sampling;
+  int top_logprobs = -1;                // < 0: no logprobs
+};
+Result<OpenAiRequest> parse_openai_request(const nlohmann::json& body, bool chat, ApiError& error);
+
+}  // namespace hearth::server

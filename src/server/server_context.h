@@ -1,0 +1,46 @@
+// What every route handler of `hearth serve` shares: the options, the model registry, the
+// metrics, and the server's own state (start time, draining). Owned by serve's main and passed
+// by reference to each register_*_routes function; there is no global (STYLE habit 5).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace httplib {
+class Server;
+}
+
+namespace hearth::server {
+
+class ModelRegistry;
+class ServerMetrics;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::vector<std::string> api_keys;    // empty: no authentication
+  size_t max_body_bytes = 8u << 20;     // larger request bodies get 413
+  int64_t max_tokens_limit = 0;         // > 0: caps every request's max_tokens / num_predict
+  int drain_seconds = 30;               // SIGTERM: how long in-flight requests may finish
+  int http_threads = 0;                 // connection threads; 0: 2 × (slots + queue) + 4
+  bool access_log = true;               // one structured line per request on stderr
+};
+
+struct ServerContext {
+  ServerOptions options;
+  ModelRegistry* registry = nullptr;
+  ServerMetrics* metrics = nullptr;     // may be null (tests)
+  std::chrono::system_clock::time_point start_time = std::chrono::system_clock::now();
+  std::string version = HEARTH_VERSION;
+  std::atomic<bool> draining{false};    // set on SIGINT/SIGTERM: new requests get 503
+  std::atomic<int> in_flight{0};        // requests being handled (the drain waits for 0)
+};
+
+// The route sets, each in its own file (openai_api.h, ollama_api.h); http_server.cpp calls
+// them all, and serves GET /health and GET /metrics (ServerMetrics::render()) itself.
+
+}  // namespace hearth::server

@@ -1,4 +1,5 @@
-// WordPiece (BERT): normalise (lower case, strip accents), split at whitespace and around
+// WordPiece (BERT): normalise (lower case; a precomposed letter becomes its base letter, as the
+// reference does; combining marks in the input stay), split at whitespace and around
 // punctuation and CJK ideographs, then cover each word greedily with the longest vocabulary
 // entries; word-initial entries carry a U+2581 prefix in GGUF vocabularies. A word that
 // cannot be covered becomes the unknown token.
@@ -26,7 +27,7 @@ std::vector<std::string> split_words(std::string_view text) {
       continue;
     }
     const Category cat = category(cpt);
-    if (cpt == 0 || cpt == kReplacementChar || cat == Category::kControl || cat == Category::kMark) continue;
+    if (cpt == 0 || cpt == kReplacementChar || cat == Category::kControl) continue;
     std::string s;
     append_utf8(s, to_lower(cpt));
     if (cat == Category::kPunctuation || (cpt < 0x7F && cat == Category::kSymbol) || is_chinese_char(cpt)) {

@@ -112,6 +112,19 @@ INSTANTIATE_TEST_SUITE_P(AllVocabs, VocabFileTest,
                            return n;
                          });
 
+// WordPiece maps a precomposed letter to its base letter but keeps a combining mark that is in
+// the input, so such a word is not in the vocabulary and becomes [UNK] (llama-tokenize's ids).
+TEST(WordPiece, KeepsCombiningMarksLikeTheReference) {
+  const auto path = vocab_path("bert-bge");
+  HEARTH_REQUIRE_FILE(path);
+  auto file = gguf::File::open(path);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  auto vocab = Vocab::load(*file);
+  ASSERT_TRUE(vocab.ok()) << vocab.error().message;
+  EXPECT_EQ(tokenize(*vocab, "na\u00efve cafe\u0301 \u0939\u093f\u0928\u094d\u0926\u0940.", false, false),
+            (std::vector<TokenId>{15743, 100, 100, 1012}));
+}
+
 // ../shared/reference/tokenizer.json: llama-tokenize's ids with its defaults (BOS as the vocab
 // says, control tokens parsed), for each vocab file and a synthetic model.
 TEST(TokenizerReference, MatchesLlamaTokenize) {

@@ -1,0 +1,236 @@
+#include "server/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <thread>
+#include <vector>
+
+namespace hearth::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A scratch directory removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("hearth_metrics_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+             "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  void write(const fs::path& rel, const std::string& text) const {
+    fs::create_directories((path_ / rel).parent_path());
+    std::ofstream(path_ / rel) << text;
+  }
+
+ private:
+  fs::path path_;
+};
+
+TEST(MetricsFormat, ValuesAsPrometheusReadsThem) {
+  EXPECT_EQ(format_value(0), "0");
+  EXPECT_EQ(format_value(42), "42");
+  EXPECT_EQ(format_value(-3), "-3");
+  EXPECT_EQ(format_value(1e15), "1000000000000000");
+  EXPECT_EQ(format_value(0.25), "0.25");
+  EXPECT_EQ(format_value(std::numeric_limits<double>::infinity()), "+Inf");
+  EXPECT_EQ(format_value(-std::numeric_limits<double>::infinity()), "-Inf");
+  EXPECT_EQ(format_value(std::nan("")), "NaN");
+  EXPECT_DOUBLE_EQ(std::stod(format_value(0.1)), 0.1);  // round-trips
+}
+
+TEST(MetricsFormat, EscapesAndSanitizes) {
+  EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+  EXPECT_EQ(escape_help("line\none \\ \"q\""), "line\\none \\\\ \"q\"");
+  EXPECT_EQ(sanitize_metric_name("hearth:requests-total"), "hearth:requests_total");
+  EXPECT_EQ(sanitize_label_name("a:b"), "a_b");
+  EXPECT_EQ(sanitize_metric_name("9lives"), "_9lives");
+  EXPECT_EQ(sanitize_metric_name(""), "_");
+  EXPECT_EQ(render_labels({{"status", "200"}, {"endpoint", "/api/chat"}}),
+            "endpoint=\"/api/chat\",status=\"200\"");
+  EXPECT_EQ(render_labels({}), "");
+}
+
+TEST(MetricsRegistry, CountersAndGaugesRender) {
+  MetricsRegistry r;
+  r.counter("hearth_requests_total", "Requests.", {{"endpoint", "/v1/models"}, {"status", "200"}})
+      .inc();
+  r.counter("hearth_requests_total", "Requests.", {{"status", "200"}, {"endpoint", "/v1/models"}})
+      .inc(2);
+  r.counter("hearth_requests_total", "Requests.", {{"endpoint", "/api/tags"}, {"status", "404"}})
+      .inc();
+  r.counter("hearth_requests_total", "x").inc(-5);  // ignored: counters never go down
+  Gauge& g = r.gauge("hearth_slots_busy", "Busy\nslots.");
+  g.set(3);
+  g.sub(1);
+  EXPECT_EQ(r.render(),
+            "# HELP hearth_requests_total Requests.\n"
+            "# TYPE hearth_requests_total counter\n"
+            "hearth_requests_total 0\n"
+            "hearth_requests_total{endpoint=\"/api/tags\",status=\"404\"} 1\n"
+            "hearth_requests_total{endpoint=\"/v1/models\",status=\"200\"} 3\n"
+            "# HELP hearth_slots_busy Busy\\nslots.\n"
+            "# TYPE hearth_slots_busy gauge\n"
+            "hearth_slots_busy 2\n");
+}
+
+TEST(MetricsRegistry, HistogramBucketsAreCumulative) {
+  MetricsRegistry r;
+  const double bounds[] = {1, 0.5, 2, 1};  // unsorted, duplicated: normalized
+  Histogram& h = r.histogram("ttft_seconds", "TTFT.", bounds, {{"model", "m"}});
+  for (double v : {0.25, 0.5, 0.75, 1.0, 3.0}) h.observe(v);
+  h.observe(std::nan(""));  // dropped
+  EXPECT_EQ(r.render(),
+            "# HELP ttft_seconds TTFT.\n"
+            "# TYPE ttft_seconds histogram\n"
+            "ttft_seconds_bucket{model=\"m\",le=\"0.5\"} 2\n"
+            "ttft_seconds_bucket{model=\"m\",le=\"1\"} 4\n"
+            "ttft_seconds_bucket{model=\"m\",le=\"2\"} 4\n"
+            "ttft_seconds_bucket{model=\"m\",le=\"+Inf\"} 5\n"
+            "ttft_seconds_sum{model=\"m\"} 5.5\n"
+            "ttft_seconds_count{model=\"m\"} 5\n");
+}
+
+TEST(MetricsRegistry, TypeClashIsDetachedNotExported) {
+  MetricsRegistry r;
+  r.counter("x_total", "c").inc();
+  Gauge& stray = r.gauge("x_total", "g");
+  stray.set(99);
+  const std::string text = r.render();
+  EXPECT_EQ(text.find("99"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE x_total counter"), std::string::npos);
+}
+
+TEST(MetricsRegistry, ReferencesStayValidAndUpdatesAreAtomic) {
+  MetricsRegistry r;
+  Counter& first = r.counter("c_total", "c", {{"k", "0"}});
+  constexpr int kThreads = 4, kPerThread = 5000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&r, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // New series created concurrently with updates of old ones.
+        r.counter("c_total", "c", {{"k", std::to_string(i % 7)}}).inc();
+        r.gauge("g", "g").add(1);
+        const double b[] = {1.0};
+        r.histogram("h", "h", b).observe(t);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  double total = 0;
+  for (int k = 0; k < 7; ++k) total += r.counter("c_total", "c", {{"k", std::to_string(k)}}).value();
+  EXPECT_EQ(total, kThreads * kPerThread);
+  EXPECT_GT(first.value(), 0);
+  EXPECT_EQ(r.gauge("g", "g").value(), kThreads * kPerThread);
+  const double b[] = {1.0};
+  EXPECT_EQ(r.histogram("h", "h", b).snapshot().count, uint64_t(kThreads * kPerThread));
+}
+
+TEST(MetricsProcess, ReadsRssFromProcStatus) {
+  TempDir dir;
+  dir.write("status", "Name:\thearth\nVmPeak:\t  9000 kB\nVmRSS:\t  12345 kB\nThreads:\t3\n");
+  EXPECT_EQ(read_rss_bytes((dir.path() / "status").string()), uint64_t(12345) * 1024);
+  dir.write("bad", "Name:\thearth\n");
+  EXPECT_FALSE(read_rss_bytes((dir.path() / "bad").string()).has_value());
+  EXPECT_FALSE(read_rss_bytes((dir.path() / "missing").string()).has_value());
+  // The real file: this process certainly has resident memory.
+  auto self = read_rss_bytes();
+  ASSERT_TRUE(self.has_value());
+  EXPECT_GT(*self, 0u);
+}
+
+TEST(MetricsProcess, PrefersCpuThermalZones) {
+  TempDir dir;
+  dir.write("thermal_zone0/type", "acpitz\n");
+  dir.write("thermal_zone0/temp", "71000\n");
+  dir.write("thermal_zone1/type", "cpu-thermal\n");
+  dir.write("thermal_zone1/temp", "48312\n");
+  dir.write("thermal_zone2/type", "cpu-broken\n");
+  dir.write("thermal_zone2/temp", "-273000\n");
+  dir.write("cooling_device0/temp", "99000\n");
+  auto t = read_cpu_temperature_celsius(dir.path().string());
+  ASSERT_TRUE(t.has_value());
+  EXPECT_DOUBLE_EQ(*t, 48.312);
+
+  TempDir other;
+  other.write("thermal_zone3/type", "acpitz\n");
+  other.write("thermal_zone3/temp", "40500\n");
+  EXPECT_DOUBLE_EQ(read_cpu_temperature_celsius(other.path().string()).value_or(0), 40.5);
+  EXPECT_FALSE(read_cpu_temperature_celsius((other.path() / "nope").string()).has_value());
+}
+
+TEST(ServerMetrics, ExportsTheDocumentedSeries) {
+  TempDir dir;
+  dir.write("status", "VmRSS:\t2048 kB\n");
+  dir.write("thermal/thermal_zone0/type", "soc_thermal\n");
+  dir.write("thermal/thermal_zone0/temp", "55000\n");
+  ServerMetrics m({(dir.path() / "status").string(), (dir.path() / "thermal").string()});
+  m.slots_total().set(2);
+  m.slots_busy().set(1);
+  m.queue_depth().set(3);
+  m.kv_cache_bytes().set(1 << 20);
+  m.record_request("/api/chat", 200, 0.3);
+  m.record_request("/api/chat", 404, 0.001);
+  m.record_rejected("queue_full");
+  m.record_generation({"tiny", 12, 5, 0.2, 100.0, 20.0});
+  m.record_generation({"tiny", 3, 0, -1, 0, 0});
+  const std::string text = m.render();
+  for (const char* line : {
+           "hearth_requests_total{endpoint=\"/api/chat\",status=\"200\"} 1\n",
+           "hearth_requests_total{endpoint=\"/api/chat\",status=\"404\"} 1\n",
+           "hearth_request_duration_seconds_count{endpoint=\"/api/chat\"} 2\n",
+           "hearth_requests_rejected_total{reason=\"queue_full\"} 1\n",
+           "hearth_prompt_tokens_total{model=\"tiny\"} 15\n",
+           "hearth_generated_tokens_total{model=\"tiny\"} 5\n",
+           "hearth_generations_total{model=\"tiny\"} 2\n",
+           "hearth_time_to_first_token_seconds_count{model=\"tiny\"} 1\n",
+           "hearth_time_to_first_token_seconds_bucket{model=\"tiny\",le=\"0.25\"} 1\n",
+           "hearth_prompt_tokens_per_second{model=\"tiny\"} 100\n",
+           "hearth_generation_tokens_per_second{model=\"tiny\"} 20\n",
+           "hearth_queue_depth 3\n",
+           "hearth_slots_busy 1\n",
+           "hearth_slots_total 2\n",
+           "hearth_kv_cache_bytes 1048576\n",
+           "process_resident_memory_bytes 2097152\n",
+           "hearth_cpu_temperature_celsius 55\n",
+           "# TYPE hearth_time_to_first_token_seconds histogram\n",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "\nin:\n" << text;
+  }
+  // Every non-comment line is `name[{labels}] value`.
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t end = text.find('\n', pos);
+    ASSERT_NE(end, std::string::npos) << "exposition must end with a newline";
+    const std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.rfind("# ", 0) == 0) continue;
+    const size_t space = line.rfind(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    EXPECT_NO_THROW((void)std::stod(line.substr(space + 1) == "+Inf" ? "1" : line.substr(space + 1)))
+        << line;
+  }
+}
+
+TEST(ServerMetrics, MissingProcessFilesOmitTheirSeries) {
+  ServerMetrics m({"/nonexistent/status", "/nonexistent/thermal"});
+  const std::string text = m.render();
+  EXPECT_EQ(text.find("process_resident_memory_bytes"), std::string::npos);
+  EXPECT_EQ(text.find("hearth_cpu_temperature_celsius"), std::string::npos);
+  EXPECT_NE(text.find("hearth_slots_busy 0\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hearth::server

@@ -20,7 +20,7 @@ void grow(std::vector<T>& v, int64_t n) {
   if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
 }
 
-RopeParams rope_params(const ForwardContext& ctx) {
+RopeParams rope_params(const ForwardContext& ctx, const SeqSegment& seg) {
   const ModelConfig& c = ctx.config();
   const ModelWeights& w = ctx.weights();
   RopeParams p;
@@ -32,7 +32,7 @@ RopeParams rope_params(const ForwardContext& ctx) {
   p.freq_factors = w.rope_freqs;
   // LongRoPE (phi3 128k): the long factors once the context exceeds the trained one.
   if (w.rope_factors_short != nullptr || w.rope_factors_long != nullptr) {
-    const bool long_ctx = ctx.kv.n_ctx() > c.rope_ctx_orig;
+    const bool long_ctx = seg.kv->n_ctx() > c.rope_ctx_orig;
     p.freq_factors = long_ctx && w.rope_factors_long ? w.rope_factors_long : w.rope_factors_short;
     if (p.freq_factors == nullptr) p.freq_factors = w.rope_factors_long;
   }
@@ -104,33 +104,42 @@ Status self_attention(ForwardContext& ctx, int64_t layer, float* q, int64_t q_st
   const ModelConfig& c = ctx.config();
   const int64_t n = ctx.n_tokens();
   ForwardScratch& s = ctx.s;
+  const int64_t half = c.rope_dims / 2;
 
   // Rotate the first rope_dims dimensions of every query and key head by its position.
-  // (The cos/sin table depends only on positions: built once per batch, at layer 0.)
-  const RopeParams rp = rope_params(ctx);
-  if (layer == 0) rope_cache(rp, s.positions.data(), n, s.rope_cos.data(), s.rope_sin.data());
+  // The cos/sin table depends only on positions (and, for LongRoPE, on each sequence's
+  // context size): built once per pass, at layer 0, a segment at a time.
+  if (layer == 0) {
+    for (const SeqSegment& seg : ctx.segments)
+      rope_cache(rope_params(ctx, seg), s.positions.data() + seg.row0, seg.n_rows,
+                 s.rope_cos.data() + seg.row0 * half, s.rope_sin.data() + seg.row0 * half);
+  }
+  const RopeParams rp = rope_params(ctx, ctx.segments.front());  // pairing only: same for all
   rope_apply(rp, s.rope_cos.data(), s.rope_sin.data(), q, n, q_stride, c.n_head, c.head_dim);
   rope_apply(rp, s.rope_cos.data(), s.rope_sin.data(), k, n, kv_stride, c.n_head_kv, c.head_dim);
   capture(ctx, "Qcur_rope", layer, q, q_stride);
   capture(ctx, "Kcur_rope", layer, k, kv_stride);
 
-  // Append this batch's keys and values to the cache, rounded to F16.
+  // Append each segment's keys and values to its cache, rounded to F16.
   const int64_t n_kv_row = c.n_embd_kv();
-  for (int64_t t = 0; t < n; ++t) {
-    uint16_t* kr = ctx.kv.k_row(layer, ctx.n_past + t);
-    uint16_t* vr = ctx.kv.v_row(layer, ctx.n_past + t);
-    for (int64_t i = 0; i < n_kv_row; ++i) {
-      kr[i] = f32_to_fp16(k[t * kv_stride + i]);
-      vr[i] = f32_to_fp16(v[t * kv_stride + i]);
+  for (const SeqSegment& seg : ctx.segments) {
+    for (int64_t t = 0; t < seg.n_rows; ++t) {
+      const int64_t row = seg.row0 + t;
+      uint16_t* kr = seg.kv->k_row(layer, seg.n_past + t);
+      uint16_t* vr = seg.kv->v_row(layer, seg.n_past + t);
+      for (int64_t i = 0; i < n_kv_row; ++i) {
+        kr[i] = f32_to_fp16(k[row * kv_stride + i]);
+        vr[i] = f32_to_fp16(v[row * kv_stride + i]);
+      }
     }
   }
 
   // Queries are packed (n, n_embd_q) for the attention op.
+  const int64_t n_q = c.n_embd_q();
   const float* q_packed = q;
-  if (q_stride != c.n_embd_q()) {
+  if (q_stride != n_q) {
     for (int64_t t = 0; t < n; ++t)
-      std::memcpy(s.q.data() + t * c.n_embd_q(), q + t * q_stride,
-                  sizeof(float) * static_cast<size_t>(c.n_embd_q()));
+      std::memcpy(s.q.data() + t * n_q, q + t * q_stride, sizeof(float) * static_cast<size_t>(n_q));
     q_packed = s.q.data();
   }
   AttentionParams ap;
@@ -139,10 +148,42 @@ Status self_attention(ForwardContext& ctx, int64_t layer, float* q, int64_t q_st
   ap.head_dim = c.head_dim;
   ap.scale = scale;
   ap.sliding_window = c.sliding_window;
-  attention(ctx.model.kernels(), ctx.pool, ap, ctx.kv.view(layer, ctx.n_past + n), q_packed,
-            s.positions.data(), n, s.scores.data(), out);
-  capture(ctx, "kqv_out", layer, out, c.n_embd_q());
+  // Each sequence sees only its own cache: one attention call per segment.
+  for (const SeqSegment& seg : ctx.segments)
+    attention(ctx.model.kernels(), ctx.pool, ap, seg.kv->view(layer, seg.n_past + seg.n_rows),
+              q_packed + seg.row0 * n_q, s.positions.data() + seg.row0, seg.n_rows,
+              s.scores.data(), out + seg.row0 * n_q);
+  capture(ctx, "kqv_out", layer, out, n_q);
   return {};
+}
+
+Status attention_block(ForwardContext& ctx, int64_t layer, const LayerWeights& l, const float* in,
+                       float* out) {
+  const ModelConfig& c = ctx.config();
+  ForwardScratch& s = ctx.s;
+  const float kq_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  float* q = s.q.data();  // (n, n_embd_q)
+  float* k = s.k.data();  // (n, n_embd_kv)
+  float* v = s.v.data();  // (n, n_embd_kv)
+  int64_t q_stride = c.n_embd_q();
+  int64_t kv_stride = c.n_embd_kv();
+  if (l.wqkv.nrows > 0) {
+    // Fused: (n, n_qkv) rows of q | k | v; the views keep the fused row stride.
+    const int64_t n_qkv = c.n_embd_q() + 2 * c.n_embd_kv();
+    if (Status st = linear(ctx, l.wqkv, nullptr, in, s.qkv.data()); !st) return st;
+    q = s.qkv.data();
+    k = q + c.n_embd_q();
+    v = k + c.n_embd_kv();
+    q_stride = kv_stride = n_qkv;
+  } else {
+    if (Status st = linear(ctx, l.wq, l.bq, in, q); !st) return st;
+    if (Status st = linear(ctx, l.wk, l.bk, in, k); !st) return st;
+    if (Status st = linear(ctx, l.wv, l.bv, in, v); !st) return st;
+  }
+  if (Status st = self_attention(ctx, layer, q, q_stride, k, v, kv_stride, kq_scale, s.attn.data());
+      !st)
+    return st;                                                   // (n, n_embd_q)
+  return linear(ctx, l.wo, nullptr, s.attn.data(), out);         // (n, n_embd)
 }
 
 Status ffn_swiglu(ForwardContext& ctx, const LayerWeights& l, const float* in, float* out) {
@@ -166,15 +207,19 @@ Status output_logits(ForwardContext& ctx) {
   const ModelConfig& c = ctx.config();
   const ModelWeights& w = ctx.weights();
   ForwardScratch& s = ctx.s;
-  const int64_t n = ctx.n_tokens();
-  // Only the rows whose logits are wanted go through the (large) output matrix.
-  const int64_t first = ctx.all_logits ? 0 : n - 1;
-  const int64_t n_out = n - first;
-  const float* x = s.x.data() + first * c.n_embd;
-  if (c.norm_type == NormType::kRms)
-    rms_norm(x, w.output_norm, n_out, c.n_embd, c.norm_eps, s.out_norm.data());
-  else
-    layer_norm(x, w.output_norm, w.output_norm_b, n_out, c.n_embd, c.norm_eps, s.out_norm.data());
+  // Only the rows whose logits are wanted go through the (large) output matrix: every row of
+  // an all_logits segment, else its last. Norms are per row, so gathering changes nothing.
+  int64_t n_out = 0;
+  for (const SeqSegment& seg : ctx.segments) {
+    const int64_t first = seg.row0 + seg.n_rows - seg.n_out();
+    const float* x = s.x.data() + first * c.n_embd;
+    float* y = s.out_norm.data() + n_out * c.n_embd;
+    if (c.norm_type == NormType::kRms)
+      rms_norm(x, w.output_norm, seg.n_out(), c.n_embd, c.norm_eps, y);
+    else
+      layer_norm(x, w.output_norm, w.output_norm_b, seg.n_out(), c.n_embd, c.norm_eps, y);
+    n_out += seg.n_out();
+  }
   if (ctx.capture != nullptr && *ctx.capture)
     (*ctx.capture)("result_norm", -1, s.out_norm.data(), n_out, c.n_embd);
   Status st = matmul(ctx.model.kernels(), ctx.pool, w.output, s.out_norm.data(), n_out,
@@ -182,6 +227,28 @@ Status output_logits(ForwardContext& ctx) {
   if (st && ctx.capture != nullptr && *ctx.capture)
     (*ctx.capture)("result_output", -1, s.logits.data(), n_out, c.n_vocab);
   return st;
+}
+
+Status run_forward(const Model& model, ThreadPool& pool, ForwardScratch& s,
+                   std::span<const int32_t> tokens, std::span<const SeqSegment> segments,
+                   const CaptureFn* capture) {
+  if (segments.empty() || tokens.empty()) return Error{"forward: no tokens"};
+  int64_t row = 0, n_kv_max = 0;
+  for (const SeqSegment& seg : segments) {
+    // Our own bookkeeping, but cheap to check and fatal to get wrong.
+    if (seg.kv == nullptr || seg.row0 != row || seg.n_rows <= 0 ||
+        seg.n_past + seg.n_rows > seg.kv->reserved())
+      return Error{"forward: inconsistent sequence segments"};
+    row += seg.n_rows;
+    n_kv_max = std::max(n_kv_max, seg.kv->reserved());  // scores follow the filled context
+  }
+  if (row != static_cast<int64_t>(tokens.size())) return Error{"forward: segments do not cover the batch"};
+  s.ensure(model.config(), row, n_kv_max, pool.size());
+  for (const SeqSegment& seg : segments)
+    for (int64_t t = 0; t < seg.n_rows; ++t)
+      s.positions[static_cast<size_t>(seg.row0 + t)] = static_cast<int32_t>(seg.n_past + t);
+  ForwardContext ctx{model, pool, s, tokens, segments, capture};
+  return model.forward()(ctx);
 }
 
 }  // namespace hearth

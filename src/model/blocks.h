@@ -1,7 +1,7 @@
 // The shared building blocks of the decoder architectures, and the state a forward pass runs
 // in. An architecture file strings these together in the order of its paper; every buffer
-// here is (n_tokens, width) row-major F32 and is owned by the Session, sized once per batch
-// size, so a decode step allocates nothing.
+// here is (n_tokens, width) row-major F32 and is owned by the Session (or the BatchDecoder of
+// several sessions), grown to the largest batch seen, so a decode step allocates nothing.
 #pragma once
 
 #include <cstdint>
@@ -44,20 +44,38 @@ struct ForwardScratch {
   void ensure(const ModelConfig& c, int64_t n_tokens, int64_t n_ctx, int n_threads);
 };
 
+// One sequence's part of a forward pass. A pass runs the rows of one or more sequences
+// together (continuous batching): every projection is one matmul over all rows, while RoPE
+// positions, the KV cache and attention are per segment.
+struct SeqSegment {
+  KvCache* kv = nullptr;    // this sequence's cache, reserved for n_past + n_rows positions
+  int64_t n_past = 0;       // positions already in kv; row row0 + t is at position n_past + t
+  int64_t row0 = 0;         // first row of the batch (segments are consecutive, in order)
+  int64_t n_rows = 0;       // > 0
+  bool all_logits = false;  // logits for every row, else only the last
+  int64_t n_out() const { return all_logits ? n_rows : 1; }
+};
+
 struct ForwardContext {
   const Model& model;
   ThreadPool& pool;
-  KvCache& kv;
   ForwardScratch& s;
-  std::span<const int32_t> tokens;  // this batch
-  int64_t n_past = 0;               // positions already in the cache; batch row t is at n_past + t
-  bool all_logits = false;          // logits for every row, else only the last
+  std::span<const int32_t> tokens;        // the rows of every segment, concatenated
+  std::span<const SeqSegment> segments;   // cover tokens in order
   const CaptureFn* capture = nullptr;
 
   const ModelConfig& config() const { return model.config(); }
   const ModelWeights& weights() const { return model.weights(); }
   int64_t n_tokens() const { return static_cast<int64_t>(tokens.size()); }
 };
+
+// Runs the model over the segments: sizes the scratch, sets the positions and calls the
+// architecture's forward pass. Logits land in s.logits, (Σ n_out, n_vocab) in segment order.
+// The caller has reserved every cache; nothing here advances a sequence (the caller does,
+// once the pass succeeded), so a failed pass leaves every sequence as it was.
+Status run_forward(const Model& model, ThreadPool& pool, ForwardScratch& s,
+                   std::span<const int32_t> tokens, std::span<const SeqSegment> segments,
+                   const CaptureFn* capture = nullptr);
 
 void capture(ForwardContext& ctx, std::string_view name, int64_t layer, const float* data,
              int64_t cols);
@@ -72,11 +90,17 @@ void norm(ForwardContext& ctx, const float* weight, const float* bias, const flo
 Status linear(ForwardContext& ctx, const WeightMatrix& w, const float* bias, const float* in,
               float* out);
 
-// Rotates q and k, appends k and v to the layer's cache at the batch positions, and attends:
-// q (n, n_embd_q), k/v (n, n_embd_kv) with row strides q_stride / kv_stride -> out (n, n_embd_q).
-// `scale` multiplies q·k.
+// Rotates q and k, appends k and v to each segment's cache at its positions, and attends
+// each segment's queries to its own cache: q (n, n_embd_q), k/v (n, n_embd_kv) with row
+// strides q_stride / kv_stride -> out (n, n_embd_q). `scale` multiplies q·k.
 Status self_attention(ForwardContext& ctx, int64_t layer, float* q, int64_t q_stride, float* k,
                       const float* v, int64_t kv_stride, float scale, float* out);
+
+// The attention sub-block: q/k/v projections (separate with optional biases, or one fused
+// attn_qkv), self_attention with 1/sqrt(head_dim) scaling, then attn_output:
+// in (n, n_embd) normalised -> out (n, n_embd).
+Status attention_block(ForwardContext& ctx, int64_t layer, const LayerWeights& l, const float* in,
+                       float* out);
 
 // SwiGLU feed-forward: down(silu(gate x) * up x): (n, n_embd) -> (n, n_embd). With a fused
 // ffn_up (no ffn_gate) the first n_ff output rows are the gate, the rest the up projection.

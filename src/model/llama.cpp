@@ -4,8 +4,6 @@
 //
 //   h = x + Wo · attention(rope(Wq · rms(x)), rope(Wk · rms(x)), Wv · rms(x))
 //   y = h + W_down · (silu(W_gate · rms(h)) ⊙ W_up · rms(h))
-#include <cmath>
-
 #include "model/blocks.h"
 #include "ops/activations.h"
 
@@ -39,27 +37,20 @@ Status load_llama_weights(const WeightLoader& ld, const ModelConfig& c, ModelWei
   return {};
 }
 
-// Also the forward pass of qwen2 (same graph; its q/k/v biases are in LayerWeights).
+// Also the forward pass of qwen2 and phi3 (same graph: qwen2's q/k/v biases and phi3's fused
+// attn_qkv / gate|up projections are in LayerWeights, and the blocks handle both forms).
 Status forward_llama(ForwardContext& ctx) {
   const ModelConfig& c = ctx.config();
   const ModelWeights& w = ctx.weights();
   ForwardScratch& s = ctx.s;
   const int64_t n = ctx.n_tokens();
-  const float kq_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
 
   if (Status st = embed_tokens(ctx, s.x.data()); !st) return st;  // (n, n_embd)
   for (int64_t il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = w.layers[static_cast<size_t>(il)];
     norm(ctx, l.attn_norm, nullptr, s.x.data(), s.xn.data());  // (n, n_embd)
     capture(ctx, "attn_norm", il, s.xn.data(), c.n_embd);
-    if (Status st = linear(ctx, l.wq, l.bq, s.xn.data(), s.q.data()); !st) return st;  // (n, n_embd_q)
-    if (Status st = linear(ctx, l.wk, l.bk, s.xn.data(), s.k.data()); !st) return st;  // (n, n_embd_kv)
-    if (Status st = linear(ctx, l.wv, l.bv, s.xn.data(), s.v.data()); !st) return st;  // (n, n_embd_kv)
-    if (Status st = self_attention(ctx, il, s.q.data(), c.n_embd_q(), s.k.data(), s.v.data(),
-                                   c.n_embd_kv(), kq_scale, s.attn.data());
-        !st)
-      return st;                                                                        // (n, n_embd_q)
-    if (Status st = linear(ctx, l.wo, nullptr, s.attn.data(), s.proj.data()); !st) return st;  // (n, n_embd)
+    if (Status st = attention_block(ctx, il, l, s.xn.data(), s.proj.data()); !st) return st;  // (n, n_embd)
     add_inplace(s.x.data(), s.proj.data(), n * c.n_embd);  // residual
     capture(ctx, "ffn_inp", il, s.x.data(), c.n_embd);
 

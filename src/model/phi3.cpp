@@ -2,10 +2,7 @@
 // q | k | v in one matrix (rows [0, n_embd_q) are q, then n_embd_kv of k, then v), and ffn_up
 // produces gate | up (2 n_ff rows, gate first). NEOX-style RoPE; the 128k variants carry
 // LongRoPE short/long frequency factors (chosen in blocks.cpp by the context size).
-#include <cmath>
-
 #include "model/blocks.h"
-#include "ops/activations.h"
 
 namespace hearth {
 
@@ -31,35 +28,7 @@ Status load_phi3_weights(const WeightLoader& ld, const ModelConfig& c, ModelWeig
   return {};
 }
 
-Status forward_phi3(ForwardContext& ctx) {
-  const ModelConfig& c = ctx.config();
-  const ModelWeights& w = ctx.weights();
-  ForwardScratch& s = ctx.s;
-  const int64_t n = ctx.n_tokens();
-  const int64_t n_qkv = c.n_embd_q() + 2 * c.n_embd_kv();
-  const float kq_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-
-  if (Status st = embed_tokens(ctx, s.x.data()); !st) return st;  // (n, n_embd)
-  for (int64_t il = 0; il < c.n_layer; ++il) {
-    const LayerWeights& l = w.layers[static_cast<size_t>(il)];
-    norm(ctx, l.attn_norm, nullptr, s.x.data(), s.xn.data());  // (n, n_embd)
-    capture(ctx, "attn_norm", il, s.xn.data(), c.n_embd);
-    if (Status st = linear(ctx, l.wqkv, nullptr, s.xn.data(), s.qkv.data()); !st) return st;  // (n, n_qkv)
-    float* q = s.qkv.data();                            // (n, n_embd_q), row stride n_qkv
-    float* k = q + c.n_embd_q();                        // (n, n_embd_kv), row stride n_qkv
-    const float* v = k + c.n_embd_kv();                 // (n, n_embd_kv), row stride n_qkv
-    if (Status st = self_attention(ctx, il, q, n_qkv, k, v, n_qkv, kq_scale, s.attn.data()); !st)
-      return st;                                                                        // (n, n_embd_q)
-    if (Status st = linear(ctx, l.wo, nullptr, s.attn.data(), s.proj.data()); !st) return st;  // (n, n_embd)
-    add_inplace(s.x.data(), s.proj.data(), n * c.n_embd);  // residual
-    capture(ctx, "ffn_inp", il, s.x.data(), c.n_embd);
-
-    norm(ctx, l.ffn_norm, nullptr, s.x.data(), s.xn.data());  // (n, n_embd)
-    if (Status st = ffn_swiglu(ctx, l, s.xn.data(), s.proj.data()); !st) return st;  // fused gate|up
-    add_inplace(s.x.data(), s.proj.data(), n * c.n_embd);  // residual
-    capture(ctx, "l_out", il, s.x.data(), c.n_embd);
-  }
-  return output_logits(ctx);
-}
+// The llama graph: attention_block and ffn_swiglu take the fused projections as they are.
+Status forward_phi3(ForwardContext& ctx) { return forward_llama(ctx); }
 
 }  // namespace hearth

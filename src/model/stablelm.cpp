@@ -5,8 +5,6 @@
 //
 //   h = x + Wo · attention(rope(Wq · ln(x) + bq), rope(Wk · ln(x) + bk), Wv · ln(x) + bv)
 //   y = h + W_down · (silu(W_gate · ln(h)) ⊙ W_up · ln(h))
-#include <cmath>
-
 #include "model/blocks.h"
 #include "ops/activations.h"
 
@@ -51,22 +49,14 @@ Status forward_stablelm(ForwardContext& ctx) {
   const ModelWeights& w = ctx.weights();
   ForwardScratch& s = ctx.s;
   const int64_t n = ctx.n_tokens();
-  const float kq_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
 
   if (Status st = embed_tokens(ctx, s.x.data()); !st) return st;  // (n, n_embd)
   for (int64_t il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = w.layers[static_cast<size_t>(il)];
     norm(ctx, l.attn_norm, l.attn_norm_b, s.x.data(), s.xn.data());  // (n, n_embd) LayerNorm
     capture(ctx, "attn_norm", il, s.xn.data(), c.n_embd);
-    if (Status st = linear(ctx, l.wq, l.bq, s.xn.data(), s.q.data()); !st) return st;  // (n, n_embd_q)
-    if (Status st = linear(ctx, l.wk, l.bk, s.xn.data(), s.k.data()); !st) return st;  // (n, n_embd_kv)
-    if (Status st = linear(ctx, l.wv, l.bv, s.xn.data(), s.v.data()); !st) return st;  // (n, n_embd_kv)
-    if (Status st = self_attention(ctx, il, s.q.data(), c.n_embd_q(), s.k.data(), s.v.data(),
-                                   c.n_embd_kv(), kq_scale, s.attn.data());
-        !st)
-      return st;                                                                        // (n, n_embd_q)
     float* attn_out = s.attn_out.data();  // (n, n_embd), kept apart: the parallel form adds it last
-    if (Status st = linear(ctx, l.wo, nullptr, s.attn.data(), attn_out); !st) return st;
+    if (Status st = attention_block(ctx, il, l, s.xn.data(), attn_out); !st) return st;
 
     if (l.ffn_norm == nullptr) {
       // Parallel residual: the feed-forward reads the same ln(x) as attention.

@@ -4,7 +4,8 @@
 //
 // decode() takes any number of tokens: a prompt goes through as one batch (every projection a
 // matmul over all rows, reading each weight once), a generated token as a batch of one (matvec).
-// Positions continue across calls.
+// Positions continue across calls. Several sessions of one model decode together through a
+// BatchDecoder (runtime/batch.h).
 #pragma once
 
 #include <algorithm>
@@ -41,12 +42,19 @@ class Session {
   void reset() { n_past_ = 0; }  // the cache is overwritten from position 0 on
   // Forget every position from n on (chat keeps the prefix its new prompt shares with the old).
   void truncate(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }
+  // Makes this session's first n positions those of `other` (n <= other.n_past(), same model;
+  // other may be this session): a slot seeds itself with the cached KV of a prompt prefix it
+  // shares with another (a system prompt), then decodes only the rest. On Error (n out of
+  // range, another model, context too small, out of memory) this session is unchanged.
+  Status copy_prefix_from(const Session& other, int64_t n);
   // Intermediates ("attn_norm", layer, ...) of every later decode go to fn (empty: none).
   void set_capture(CaptureFn fn) { capture_ = std::move(fn); }
 
  private:
   Session(std::shared_ptr<const Model> model, ThreadPool& pool, KvCache kv)
       : model_(std::move(model)), pool_(&pool), kv_(std::move(kv)) {}
+
+  friend class BatchDecoder;  // runs several sessions in one pass and advances their n_past
 
   std::shared_ptr<const Model> model_;
   ThreadPool* pool_;

@@ -10,7 +10,7 @@ if(CMAKE_CROSSCOMPILING)
   # Expose only those header-only libraries from the host's /usr/include, never its libc headers.
   set(HEARTH_HOST_HEADERS ${CMAKE_BINARY_DIR}/host-headers)
   file(MAKE_DIRECTORY ${HEARTH_HOST_HEADERS})
-  foreach(dir nlohmann CLI fmt)
+  foreach(dir nlohmann CLI fmt toml++ httplib.h)
     if(NOT EXISTS ${HEARTH_HOST_HEADERS}/${dir})
       file(CREATE_LINK /usr/include/${dir} ${HEARTH_HOST_HEADERS}/${dir} SYMBOLIC)
     endif()
@@ -21,3 +21,16 @@ else()
   find_package(fmt REQUIRED)
   target_link_libraries(hearth_deps INTERFACE nlohmann_json::nlohmann_json fmt::fmt-header-only)
 endif()
+
+# cpp-httplib (hearth serve): Debian builds it as a shared library (libcpp-httplib.so) with a
+# declarations-only header, so it is linked, not header-only. A cross build links the arm64
+# runtime package from the multiarch directory (scripts/install-deps.sh installs
+# libcpp-httplib0.11:arm64); its name has no unversioned .so link without the -dev package.
+# toml++ (the server's --config) is used header-only, in one source file.
+if(CMAKE_CROSSCOMPILING)
+  find_library(HEARTH_HTTPLIB NAMES cpp-httplib libcpp-httplib.so.0.11
+    PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE} /usr/lib/aarch64-linux-gnu NO_DEFAULT_PATH REQUIRED)
+else()
+  find_library(HEARTH_HTTPLIB NAMES cpp-httplib REQUIRED)
+endif()
+target_link_libraries(hearth_deps INTERFACE ${HEARTH_HTTPLIB})

@@ -7,7 +7,15 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev                   # libFuzzer + ASan/UBSan for the GGUF fuzzer
   g++-aarch64-linux-gnu qemu-user             # the Raspberry Pi's arm64 path, run under qemu
+  libcpp-httplib-dev libtomlplusplus-dev curl # hearth serve: HTTP, --config; curl for its tests
+  libcpp-httplib0.11:arm64                    # the arm64 cross build links httplib's arm64 library
 )
+# The arm64 runtime of cpp-httplib (and its libssl/zlib/brotli) comes from Debian's arm64
+# archive through multiarch: the cross linker and qemu both look in /usr/lib/aarch64-linux-gnu.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO dpkg --add-architecture arm64
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,4 +24,11 @@ if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Node.js and npm run the client tests (the official openai and ollama npm packages); a machine
+# that already has them (e.g. from NodeSource) keeps its own.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
 fi

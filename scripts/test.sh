@@ -15,6 +15,11 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
 (cd build && ctest --output-on-failure)
 
+echo "== hearth serve against real clients (openai and ollama npm packages, curl; x86 only)"
+# npm ci installs exactly package-lock.json; node --test runs every tests/clients/*.test.mjs.
+(cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+HEARTH_BIN="$root/build/hearth" timeout 600 node --test --test-concurrency=1 tests/clients/
+
 echo "== arm64 cross build, tests under qemu-aarch64"
 cmake -S . -B build-arm64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-aarch64.cmake" -DHEARTH_BUILD_BENCH=OFF >/dev/null

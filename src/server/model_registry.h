@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -132,6 +133,8 @@ class ModelRegistry {
   // registry's own thread every second).
   void unload_idle();
   void unload_all();
+  // Cancels every request of every loaded model (they end with FinishReason::kCancelled).
+  void cancel_all();
 
   const RegistryOptions& options() const { return options_; }
 

@@ -38,6 +38,7 @@ struct OpenAiRequest {
   std::vector<std::string> stop;
   sampling::SamplerParams sampling;
   int top_logprobs = -1;                // < 0: no logprobs
+  bool ignore_eos = false;              // llama.cpp's extension: never stop at an EOG token
 };
 Result<OpenAiRequest> parse_openai_request(const nlohmann::json& body, bool chat, ApiError& error);
 

@@ -18,9 +18,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -124,6 +126,8 @@ struct SchedulerOptions {
   int max_queue = 16;       // waiting requests beyond the busy slots; more are rejected
   int64_t prefill_chunk = 256;  // prompt tokens per slot per step (bounds a step's latency)
   int n_threads = 0;        // compute threads; 0: all cores
+  std::string model_name;   // for metrics and logs
+  bool batched = true;      // one forward pass for all slots (false: one per slot, in turn)
 };
 
 // Why submit() refused a request (kNone: accepted).
@@ -163,10 +167,12 @@ class Scheduler {
                                      const std::function<bool()>& keep_going = {});
 
   SchedulerStats stats() const;
+  // Cancels every queued and running job (a drain past its deadline).
+  void cancel_all();
   int64_t n_ctx() const { return n_ctx_; }
   // Requests queued or running; 0 means the model may be unloaded.
   int active() const;
-  // Milliseconds since the last request finished (or since creation).
+  // When the last request finished (or the scheduler was created).
   std::chrono::steady_clock::time_point last_used() const;
 
   struct Slot;  // scheduler.cpp
@@ -177,7 +183,9 @@ class Scheduler {
   void loop();
   void assign_queued();                 // under mu_
   void step();                          // one batched pass; outside mu_
-  void finish(Slot& slot, CompletionResult result);
+  void sample(Slot& slot, std::span<const float> logits);
+  void finish(Slot& slot, FinishReason reason);
+  void publish_gauges();
 
   std::shared_ptr<const Model> model_;
   const tokenizer::Vocab& vocab_;
@@ -194,6 +202,9 @@ class Scheduler {
   int busy_ = 0;  // slots with a job (under mu_)
   std::chrono::steady_clock::time_point last_used_;
   bool stop_ = false;
+  // What this scheduler last added to the shared gauges (it reports differences).
+  double reported_kv_bytes_ = 0;
+  uint64_t tokens_cached_ = 0;
   std::thread thread_;
 };
 

@@ -1,0 +1,173 @@
+// `hearth serve`: the OpenAI- and Ollama-compatible HTTP server (see docs/server.md).
+//
+//   hearth serve -m FILE [--alias NAME] [--host ADDR] [--port N] [--parallel N] [--ctx-size N]
+//                [--api-key KEY] [--config FILE] [--models-dir DIR] ...
+//
+// Signals: SIGINT and SIGTERM are blocked in every thread and taken by one thread with
+// sigwait(), which drains the server (no handler, no global flag).
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/commands.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "server/model_registry.h"
+#include "server/server_config.h"
+
+namespace hearth::cli {
+namespace {
+
+struct ServeArgs {
+  std::vector<std::string> models;
+  std::vector<std::string> aliases;
+  std::string config;
+  std::string models_dir;
+  std::string host;
+  int port = -1;
+  int parallel = 0;
+  int64_t ctx_size = 0;
+  int queue = -1;
+  int threads = 0;
+  std::vector<std::string> api_keys;
+  std::string keep_alive;
+  std::string chat_template;
+  int64_t max_tokens = -1;
+  size_t max_body = 0;
+  int drain_seconds = -1;
+  bool no_ram_check = false;
+  bool no_batch = false;
+  bool quiet = false;
+};
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "hearth serve: %s\n", message.c_str());
+  return 1;
+}
+
+int run_serve(const ServeArgs& a) {
+  server::ServerOptions so;
+  server::RegistryOptions ro;
+  ro.scheduler.n_slots = 1;
+  if (!a.config.empty())
+    if (Status s = server::load_server_config(a.config, so, ro); !s) return fail(s.error().message);
+  // Explicit flags override the file.
+  if (!a.host.empty()) so.host = a.host;
+  if (a.port >= 0) so.port = a.port;
+  if (a.parallel > 0) ro.scheduler.n_slots = a.parallel;
+  if (a.ctx_size > 0) ro.scheduler.n_ctx = a.ctx_size;
+  if (a.queue >= 0) ro.scheduler.max_queue = a.queue;
+  if (a.threads > 0) ro.scheduler.n_threads = a.threads;
+  for (const std::string& k : a.api_keys) so.api_keys.push_back(k);
+  if (a.max_tokens >= 0) so.max_tokens_limit = a.max_tokens;
+  if (a.max_body > 0) so.max_body_bytes = a.max_body;
+  if (a.drain_seconds >= 0) so.drain_seconds = a.drain_seconds;
+  if (a.quiet) so.access_log = false;
+  if (a.no_ram_check) ro.check_ram = false;
+  if (a.no_batch) ro.scheduler.batched = false;
+  if (!a.models_dir.empty()) ro.models_dir = a.models_dir;
+  if (!a.keep_alive.empty()) {
+    Result<std::chrono::seconds> d = server::parse_duration(a.keep_alive);
+    if (!d) return fail("--keep-alive: " + d.error().message);
+    ro.keep_alive = *d;
+  }
+  if (a.aliases.size() > a.models.size()) return fail("more --alias than -m");
+  for (size_t i = 0; i < a.models.size(); ++i) {
+    server::ModelSpec spec;
+    spec.path = a.models[i];
+    spec.alias = i < a.aliases.size() ? a.aliases[i] : spec.path.stem().string();
+    spec.chat_template = a.chat_template;
+    ro.models.push_back(std::move(spec));
+  }
+
+  // Blocked before any thread starts, so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A client closing its socket mid-write must not kill the server.
+  signal(SIGPIPE, SIG_IGN);
+
+  server::ServerMetrics metrics;
+  Result<std::unique_ptr<server::ModelRegistry>> registry =
+      server::ModelRegistry::create(ro, &metrics);
+  if (!registry) return fail(registry.error().message);
+  server::ServerContext ctx;
+  ctx.options = so;
+  ctx.registry = registry->get();
+  ctx.metrics = &metrics;
+  Result<std::unique_ptr<server::HttpServer>> http = server::HttpServer::create(ctx);
+  if (!http) return fail(http.error().message);
+  server::HttpServer& hs = **http;
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == 0) return;  // woken by shutdown below
+    std::fprintf(stderr, "hearth serve: %s, draining (up to %d s)\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM", ctx.options.drain_seconds);
+    hs.drain_and_stop();
+  });
+
+  for (const server::ModelEntry& m : ctx.registry->list())
+    std::fprintf(stderr, "hearth serve: model %s: %s\n", m.alias.c_str(), m.path.string().c_str());
+  // The first model named on the command line or in the config loads at once (GET /health
+  // answers 503 until it is in); the others on first use.
+  std::thread preload;
+  if (!ro.models.empty()) {
+    const std::string first = ro.models.front().alias;
+    preload = std::thread([&ctx, first] {
+      server::Acquired a = ctx.registry->acquire(first);
+      if (!a.model) std::fprintf(stderr, "hearth serve: %s\n", a.error.message.c_str());
+    });
+  }
+  std::fprintf(stderr, "hearth serve: listening on http://%s:%d\n", so.host.c_str(), hs.port());
+  std::fflush(stderr);
+  const bool ok = hs.run();
+  if (!ok && !ctx.draining.load()) {
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+    if (preload.joinable()) preload.join();
+    return fail("the listener failed");
+  }
+  signal_thread.join();
+  if (preload.joinable()) preload.join();
+  ctx.registry->unload_all();
+  std::fprintf(stderr, "hearth serve: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "OpenAI- and Ollama-compatible HTTP server");
+  cmd->add_option("-m,--model", args->models, "GGUF model file (repeatable)");
+  cmd->add_option("-a,--alias", args->aliases, "name clients use for the -m model at the same position");
+  cmd->add_option("--config", args->config, "TOML config file (docs/server.md)");
+  cmd->add_option("--models-dir", args->models_dir, "serve every *.gguf in this folder");
+  cmd->add_option("--host", args->host, "address to bind (default 127.0.0.1; 0.0.0.0 for the LAN)");
+  cmd->add_option("--port", args->port, "port (default 8080; 0: any free port)");
+  cmd->add_option("--parallel", args->parallel, "slots: requests decoded together per model (default 1)");
+  cmd->add_option("-c,--ctx-size", args->ctx_size, "context per slot (default min(4096, training))");
+  cmd->add_option("--queue", args->queue, "requests waiting beyond the slots before 429/503 (default 16)");
+  cmd->add_option("-t,--threads", args->threads, "compute threads per model (default: all cores)");
+  cmd->add_option("--api-key", args->api_keys, "require Authorization: Bearer KEY (repeatable)");
+  cmd->add_option("--keep-alive", args->keep_alive, "idle time before a model is unloaded (default 5m; -1 never)");
+  cmd->add_option("--chat-template", args->chat_template, "built-in chat template for the -m models");
+  cmd->add_option("--max-tokens", args->max_tokens, "cap on any request's max_tokens (0: none)");
+  cmd->add_option("--max-body", args->max_body, "largest request body in bytes (default 8 MiB)");
+  cmd->add_option("--drain-seconds", args->drain_seconds, "on SIGTERM, how long running requests may finish (default 30)");
+  cmd->add_flag("--no-ram-check", args->no_ram_check, "load models even when MemAvailable looks too small");
+  cmd->add_flag("--no-batch", args->no_batch, "decode the slots one after another (to measure batching)");
+  cmd->add_flag("-q,--quiet", args->quiet, "no access log");
+  cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
+}
+
+}  // namespace hearth::cli

@@ -29,7 +29,7 @@ endif()
 # toml++ (the server's --config) is used header-only, in one source file.
 if(CMAKE_CROSSCOMPILING)
   find_library(HEARTH_HTTPLIB NAMES cpp-httplib libcpp-httplib.so.0.11
-    PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE} /usr/lib/aarch64-linux-gnu NO_DEFAULT_PATH REQUIRED)
+    PATHS /usr/lib/aarch64-linux-gnu NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
 else()
   find_library(HEARTH_HTTPLIB NAMES cpp-httplib REQUIRED)
 endif()

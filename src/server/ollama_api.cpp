@@ -1,8 +1,549 @@
-// PLACEHOLDER until the Ollama API lands (owned by the Ollama API helper).
+// See ollama_api.h. Streams are NDJSON (one JSON object per line, application/x-ndjson) as
+// Ollama writes them; a failure after the stream started is one {"error": ...} line, which the
+// official clients raise. Non-streaming answers are sent as one chunked body once complete so
+// that a client that leaves while its answer is generated is noticed and its slot freed.
 #include "server/ollama_api.h"
 
-namespace hearth::server {
+#include <httplib.h>
 
-void register_ollama_routes(httplib::Server&, ServerContext&) {}
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "chat/model_template.h"
+#include "server/metrics.h"
+#include "server/model_registry.h"
+#include "server/ollama_json.h"
+#include "tokenizer/tokenizer.h"
+
+namespace hearth::server {
+namespace {
+
+using namespace ollama;  // NOLINT: this file is the Ollama API
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+std::string now_rfc3339() { return rfc3339(std::chrono::system_clock::now()); }
+
+void send_error(httplib::Response& res, int status, std::string_view message) {
+  res.status = status;
+  res.set_content(error_body(message).dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
+}
+
+void send_json(httplib::Response& res, const json& j) {
+  res.status = 200;
+  res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
+}
+
+// GGUF metadata of the served files, read once per file version (opening a file validates its
+// whole header, vocabulary included: too slow for every /api/tags poll).
+class FactsCache {
+ public:
+  ModelFacts get(const std::filesystem::path& path, uint64_t size,
+                 std::filesystem::file_time_type mtime) {
+    const std::string key = path.string();
+    {
+      std::lock_guard lock(mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end() && it->second.size == size && it->second.mtime == mtime)
+        return it->second.facts;
+    }
+    ModelFacts facts;
+    if (Result<gguf::File> f = gguf::File::open(path)) facts = model_facts(*f);
+    std::lock_guard lock(mu_);
+    cache_[key] = {size, mtime, facts};
+    return facts;
+  }
+
+ private:
+  struct Item {
+    uint64_t size;
+    std::filesystem::file_time_type mtime;
+    ModelFacts facts;
+  };
+  std::mutex mu_;
+  std::map<std::string, Item> cache_;
+};
+
+struct OllamaState {
+  explicit OllamaState(ServerContext& c) : ctx(c) {}
+  ServerContext& ctx;
+  FactsCache facts;
+};
+
+int64_t mtime_ns(std::filesystem::file_time_type t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+bool name_matches(std::string_view requested, std::string_view alias) {
+  return requested == alias || requested == display_name(alias);
+}
+
+std::optional<ModelEntry> find_entry(const ModelRegistry& registry, std::string_view name) {
+  for (ModelEntry& e : registry.list())
+    if (name_matches(name, e.alias)) return std::move(e);
+  return std::nullopt;
+}
+
+// Acquires the model for a request, mapping the registry's refusal to Ollama's errors.
+std::shared_ptr<LoadedModel> acquire(ServerContext& ctx, const std::string& name,
+                                     httplib::Response& res) {
+  Acquired a = ctx.registry->acquire(name);
+  if (a.model) return a.model;
+  if (a.error.http_status == 404)
+    send_error(res, 404, "model \"" + name + "\" not found, try pulling it first");
+  else
+    send_error(res, a.error.http_status, a.error.message);
+  return nullptr;
+}
+
+void apply_keep_alive(ServerContext& ctx, const LoadedModel& m,
+                      const std::optional<std::chrono::milliseconds>& keep_alive) {
+  if (!keep_alive) return;
+  using std::chrono::seconds;
+  if (*keep_alive == kKeepAliveForever) {
+    ctx.registry->set_keep_alive(m.alias(), seconds(-1));
+    return;
+  }
+  // Whole seconds, rounded up: 500ms still keeps the model for a moment.
+  ctx.registry->set_keep_alive(m.alias(), seconds((keep_alive->count() + 999) / 1000));
+}
+
+bool unloads(const std::optional<std::chrono::milliseconds>& keep_alive) {
+  return keep_alive && keep_alive->count() == 0;
+}
+
+// Tokens of rendered chat text, with BOS where the template did not write it (as
+// LoadedModel::render_chat does).
+std::vector<int32_t> tokenize_rendered(const LoadedModel& m, const std::string& text) {
+  const tokenizer::Vocab& vocab = m.vocab();
+  std::vector<int32_t> ids = tokenizer::tokenize(vocab, text, false, true);
+  if (vocab.add_bos() && vocab.valid(vocab.bos()) && (ids.empty() || ids.front() != vocab.bos()))
+    ids.insert(ids.begin(), vocab.bos());
+  return ids;
+}
+
+// Messages with tool calls or tool results, and tool definitions, go through the template as
+// JSON (transformers' conventions: messages[].tool_calls, tools).
+Result<std::vector<int32_t>> render_with_tools(const LoadedModel& m, const ChatRequest& r) {
+  Result<chat::ModelTemplate> t = chat::model_chat_template(m.model().file(), m.spec().chat_template);
+  if (!t) return Error{"the model has no usable chat template: " + t.error().message};
+  Result<chat::ChatTemplate> ct = chat::ChatTemplate::create(t->source, t->bos_token, t->eos_token);
+  if (!ct) return Error{"chat template: " + ct.error().message};
+  ordered_json context = {{"messages", r.messages}, {"add_generation_prompt", true}};
+  if (!r.tools.is_null()) context["tools"] = r.tools;
+  Result<std::string> text = ct->apply_json(context);
+  if (!text) return Error{"chat template: " + text.error().message};
+  return tokenize_rendered(m, *text);
+}
+
+CompletionRequest completion_request(const ServerContext& ctx, std::vector<int32_t> prompt,
+                                     const Options& o) {
+  CompletionRequest cr;
+  cr.prompt = std::move(prompt);
+  cr.sampling = o.sampling;
+  cr.max_tokens = o.num_predict;
+  if (ctx.options.max_tokens_limit > 0 &&
+      (cr.max_tokens < 0 || cr.max_tokens > ctx.options.max_tokens_limit))
+    cr.max_tokens = ctx.options.max_tokens_limit;
+  cr.stop = o.stop;
+  return cr;
+}
+
+// Submits; on a refusal answers the client (busy: 503 with Retry-After, as Ollama does when
+// its queue is full) and returns null.
+std::shared_ptr<CompletionJob> submit(ServerContext& ctx, LoadedModel& m, CompletionRequest cr,
+                                      httplib::Response& res) {
+  Submission s = m.scheduler().submit(std::move(cr));
+  if (s.job) return s.job;
+  switch (s.rejection) {
+    case Rejection::kQueueFull:
+      if (ctx.metrics) ctx.metrics->record_rejected("queue_full");
+      res.set_header("Retry-After", "1");
+      send_error(res, 503, "server busy, please try again: " + s.message);
+      break;
+    case Rejection::kStopping:
+      res.set_header("Retry-After", "5");
+      send_error(res, 503, s.message);
+      break;
+    case Rejection::kPromptTooLong:
+      if (ctx.metrics) ctx.metrics->record_rejected("prompt_too_long");
+      send_error(res, 400, s.message);
+      break;
+    default:
+      send_error(res, 400, s.message);
+      break;
+  }
+  return nullptr;
+}
+
+// One request in flight, shared by the response's content provider callbacks.
+struct Exchange {
+  std::shared_ptr<LoadedModel> model;  // held while the request runs
+  std::shared_ptr<CompletionJob> job;
+  std::string name;                    // the model name as the client wrote it
+  bool chat = true;
+  bool tools = false;                  // split tool calls out of the text
+  bool want_context = false;           // /api/generate: return prompt + answer token ids
+  std::vector<int32_t> prompt;
+  double load_ms = 0, setup_ms = 0;
+};
+
+json final_message(const std::string& content, const json& tool_calls) {
+  json m = {{"role", "assistant"}, {"content", content}};
+  if (!tool_calls.empty()) m["tool_calls"] = tool_calls;
+  return m;
+}
+
+std::string error_line(const CompletionResult& r) {
+  return dump_line(error_body(r.finish == FinishReason::kError ? r.error
+                                                                : "generation was cancelled"));
+}
+
+void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
+  struct State {
+    ToolCallStreamer tools;
+    std::vector<int32_t> generated;
+  };
+  auto st = std::make_shared<State>();
+  res.set_chunked_content_provider(
+      "application/x-ndjson",
+      [x, st](size_t, httplib::DataSink& sink) -> bool {
+        const auto write = [&](const json& j) {
+          const std::string line = dump_line(j);
+          if (sink.write(line.data(), line.size())) return true;
+          x->job->cancel();
+          return false;
+        };
+        CompletionEvent ev;
+        while (!x->job->next(ev, std::chrono::milliseconds(100))) {
+          if (!sink.is_writable()) {
+            x->job->cancel();
+            return false;
+          }
+        }
+        for (const TokenLogprob& lp : ev.logprobs) st->generated.push_back(lp.id);
+        std::string text = x->tools ? st->tools.feed(ev.text) : ev.text;
+        if (!ev.done) {
+          if (text.empty()) return true;
+          return write(x->chat ? chat_chunk(x->name, now_rfc3339(), text)
+                               : generate_chunk(x->name, now_rfc3339(), text));
+        }
+        const CompletionResult& r = *ev.done;
+        if (r.finish == FinishReason::kError || r.finish == FinishReason::kCancelled) {
+          const std::string line = error_line(r);
+          sink.write(line.data(), line.size());
+          sink.done();
+          return true;
+        }
+        json tool_calls = json::array();
+        if (x->tools) {
+          ToolCallSplit split = st->tools.finish();
+          text += split.content;
+          tool_calls = std::move(split.tool_calls);
+        }
+        if (!text.empty() &&
+            !write(x->chat ? chat_chunk(x->name, now_rfc3339(), text)
+                           : generate_chunk(x->name, now_rfc3339(), text)))
+          return false;
+        if (!tool_calls.empty()) {
+          json c = chat_chunk(x->name, now_rfc3339(), "");
+          c["message"]["tool_calls"] = tool_calls;
+          if (!write(c)) return false;
+        }
+        const Timings t = timings_from(r, x->load_ms, x->setup_ms);
+        json last;
+        if (x->chat) {
+          last = chat_final(x->name, now_rfc3339(), final_message("", json::array()),
+                            done_reason(r), t);
+        } else {
+          std::vector<int32_t> context;
+          if (x->want_context) {
+            context = x->prompt;
+            context.insert(context.end(), st->generated.begin(), st->generated.end());
+          }
+          last = generate_final(x->name, now_rfc3339(), "", done_reason(r), t,
+                                x->want_context ? &context : nullptr);
+        }
+        if (!write(last)) return false;
+        sink.done();
+        return true;
+      },
+      [x](bool) { x->job->cancel(); });  // a no-op once the job has ended
+}
+
+void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
+  res.set_chunked_content_provider(
+      "application/json; charset=utf-8",
+      [x](size_t, httplib::DataSink& sink) -> bool {
+        CollectedCompletion c = Scheduler::collect(*x->job, [&sink] { return sink.is_writable(); });
+        const CompletionResult& r = c.result;
+        if (r.finish == FinishReason::kCancelled) return false;  // the client left
+        std::string body;
+        if (r.finish == FinishReason::kError) {
+          body = error_body(r.error).dump();
+        } else {
+          const Timings t = timings_from(r, x->load_ms, x->setup_ms);
+          json j;
+          if (x->chat) {
+            ToolCallSplit split;
+            if (x->tools) split = extract_tool_calls(c.text);
+            else split.content = c.text;
+            j = chat_final(x->name, now_rfc3339(), final_message(split.content, split.tool_calls),
+                           done_reason(r), t);
+          } else {
+            std::vector<int32_t> context;
+            if (x->want_context) {
+              context = x->prompt;
+              for (const TokenLogprob& lp : c.logprobs) context.push_back(lp.id);
+            }
+            j = generate_final(x->name, now_rfc3339(), c.text, done_reason(r), t,
+                               x->want_context ? &context : nullptr);
+          }
+          body = j.dump(-1, ' ', false, json::error_handler_t::replace);
+        }
+        if (!sink.write(body.data(), body.size())) return false;
+        sink.done();
+        return true;
+      },
+      [x](bool) { x->job->cancel(); });
+}
+
+void start(ServerContext& ctx, std::shared_ptr<Exchange> x, const Options& options, bool stream,
+           Clock::time_point t0, httplib::Response& res) {
+  CompletionRequest cr = completion_request(ctx, x->prompt, options);
+  // Token ids of the answer come with the logprobs events; only /api/generate's context
+  // needs them.
+  if (x->want_context) cr.top_logprobs = 0;
+  x->job = submit(ctx, *x->model, std::move(cr), res);
+  if (!x->job) return;
+  x->setup_ms = ms_since(t0) - x->load_ms;
+  res.status = 200;
+  if (stream)
+    respond_streaming(std::move(x), res);
+  else
+    respond_whole(std::move(x), res);
+}
+
+std::optional<json> parse_body(const httplib::Request& req, httplib::Response& res) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) {
+    send_error(res, 400, "invalid JSON in the request body");
+    return std::nullopt;
+  }
+  if (!body.is_object()) {
+    send_error(res, 400, "the request body must be a JSON object");
+    return std::nullopt;
+  }
+  return body;
+}
+
+void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response& res) {
+  const Clock::time_point t0 = Clock::now();
+  std::optional<json> body = parse_body(req, res);
+  if (!body) return;
+  Result<ChatRequest> r = parse_chat_request(*body);
+  if (!r) return send_error(res, 400, r.error().message);
+  auto x = std::make_shared<Exchange>();
+  x->name = r->model;
+  x->model = acquire(st.ctx, r->model, res);
+  if (!x->model) return;
+  x->load_ms = ms_since(t0);
+  apply_keep_alive(st.ctx, *x->model, r->keep_alive);
+  if (r->messages.empty()) {
+    // Ollama's way to load (or, with keep_alive 0, unload) a model.
+    const bool unload = unloads(r->keep_alive);
+    x->model.reset();
+    if (unload) st.ctx.registry->unload_idle();
+    json j = {{"model", r->model},
+              {"created_at", now_rfc3339()},
+              {"message", {{"role", "assistant"}, {"content", ""}}},
+              {"done_reason", unload ? "unload" : "load"},
+              {"done", true}};
+    return send_json(res, j);
+  }
+  x->chat = true;
+  x->tools = !r->tools.is_null();
+  Result<std::vector<int32_t>> ids = x->tools || r->has_tool_messages
+                                         ? render_with_tools(*x->model, *r)
+                                         : x->model->render_chat(r->plain);
+  if (!ids) return send_error(res, 400, ids.error().message);
+  x->prompt = std::move(*ids);
+  start(st.ctx, std::move(x), r->options, r->stream, t0, res);
+}
+
+void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Response& res) {
+  const Clock::time_point t0 = Clock::now();
+  std::optional<json> body = parse_body(req, res);
+  if (!body) return;
+  Result<GenerateRequest> r = parse_generate_request(*body);
+  if (!r) return send_error(res, 400, r.error().message);
+  auto x = std::make_shared<Exchange>();
+  x->name = r->model;
+  x->model = acquire(st.ctx, r->model, res);
+  if (!x->model) return;
+  x->load_ms = ms_since(t0);
+  apply_keep_alive(st.ctx, *x->model, r->keep_alive);
+  if (r->prompt.empty() && r->context.empty()) {
+    const bool unload = unloads(r->keep_alive);
+    x->model.reset();
+    if (unload) st.ctx.registry->unload_idle();
+    json j = {{"model", r->model},
+              {"created_at", now_rfc3339()},
+              {"response", ""},
+              {"done", true},
+              {"done_reason", unload ? "unload" : "load"}};
+    return send_json(res, j);
+  }
+  std::vector<int32_t> ids;
+  if (r->raw) {
+    ids = x->model->tokenize_prompt(r->prompt);
+  } else {
+    std::vector<chat::Message> messages;
+    if (!r->system.empty()) messages.push_back({"system", r->system});
+    messages.push_back({"user", r->prompt});
+    Result<std::vector<int32_t>> rendered = x->model->render_chat(messages);
+    if (!rendered) return send_error(res, 400, rendered.error().message);
+    ids = std::move(*rendered);
+  }
+  const tokenizer::Vocab& vocab = x->model->vocab();
+  for (int32_t id : r->context) {
+    if (!vocab.valid(id))
+      return send_error(res, 400, "field \"context\" holds a token id outside the vocabulary");
+  }
+  if (!r->context.empty()) {
+    // A continuation: the earlier exchange already starts with BOS.
+    if (!ids.empty() && vocab.valid(vocab.bos()) && ids.front() == vocab.bos())
+      ids.erase(ids.begin());
+    ids.insert(ids.begin(), r->context.begin(), r->context.end());
+  }
+  if (ids.empty()) return send_error(res, 400, "the prompt is empty");
+  x->chat = false;
+  x->want_context = !r->raw;
+  x->prompt = std::move(ids);
+  start(st.ctx, std::move(x), r->options, r->stream, t0, res);
+}
+
+json model_json(OllamaState& st, const ModelEntry& e, ModelFacts* facts_out = nullptr) {
+  ModelFacts facts = st.facts.get(e.path, e.file_bytes, e.modified);
+  json j = {{"name", display_name(e.alias)},
+            {"model", display_name(e.alias)},
+            {"modified_at", rfc3339(e.modified)},
+            {"size", e.file_bytes},
+            {"digest", file_digest(e.path.string(), e.file_bytes, mtime_ns(e.modified))},
+            {"details", details_json(facts)}};
+  if (facts_out) *facts_out = std::move(facts);
+  return j;
+}
+
+void handle_tags(OllamaState& st, httplib::Response& res) {
+  json models = json::array();
+  for (const ModelEntry& e : st.ctx.registry->list()) models.push_back(model_json(st, e));
+  send_json(res, {{"models", models}});
+}
+
+void handle_ps(OllamaState& st, httplib::Response& res) {
+  json models = json::array();
+  for (const ModelEntry& e : st.ctx.registry->list()) {
+    if (!e.loaded || !e.model) continue;
+    json j = model_json(st, e);
+    const SchedulerStats s = e.model->scheduler().stats();
+    j.erase("modified_at");
+    j["size"] = e.file_bytes + s.kv_bytes;
+    j["size_vram"] = 0;  // CPU only
+    j["expires_at"] = rfc3339(e.expires_at);
+    j["context_length"] = s.n_ctx;
+    models.push_back(std::move(j));
+  }
+  send_json(res, {{"models", models}});
+}
+
+void handle_show(OllamaState& st, const httplib::Request& req, httplib::Response& res) {
+  std::optional<json> body = parse_body(req, res);
+  if (!body) return;
+  std::string name;
+  for (const char* key : {"model", "name"}) {  // "name" is the older spelling
+    if (auto it = body->find(key); it != body->end() && it->is_string()) {
+      name = it->get<std::string>();
+      break;
+    }
+  }
+  if (name.empty()) return send_error(res, 400, "model is required");
+  std::optional<ModelEntry> e = find_entry(*st.ctx.registry, name);
+  if (!e) return send_error(res, 404, "model \"" + name + "\" not found");
+  ModelFacts facts;
+  json base = model_json(st, *e, &facts);
+  // A loaded model knows the template it really uses (a built-in when the file has none).
+  std::string tmpl = facts.chat_template;
+  if (e->model && !e->model->template_source().empty()) tmpl = e->model->template_source();
+  const RegistryOptions& ro = st.ctx.registry->options();
+  int64_t n_ctx = ro.scheduler.n_ctx;
+  for (const ModelSpec& s : ro.models)
+    if (s.alias == e->alias && s.n_ctx > 0) n_ctx = s.n_ctx;
+  if (n_ctx <= 0) n_ctx = std::min<int64_t>(4096, facts.context_length > 0 ? facts.context_length : 4096);
+  if (e->model) n_ctx = e->model->scheduler().n_ctx();
+  const std::string parameters = "num_ctx " + std::to_string(n_ctx);
+  std::string modelfile = "# Modelfile generated by hearth\nFROM " + e->path.string() + "\n";
+  if (!tmpl.empty()) modelfile += "TEMPLATE \"\"\"" + tmpl + "\"\"\"\n";
+  modelfile += "PARAMETER " + parameters + "\n";
+  json capabilities = json::array({"completion"});
+  if (tmpl.find("tools") != std::string::npos) capabilities.push_back("tools");
+  json j = {{"license", facts.license},
+            {"modelfile", modelfile},
+            {"parameters", parameters},
+            {"template", tmpl},
+            {"details", base["details"]},
+            {"model_info", facts.model_info},
+            {"capabilities", capabilities},
+            {"modified_at", base["modified_at"]}};
+  send_json(res, j);
+}
+
+}  // namespace
+
+void register_ollama_routes(httplib::Server& server, ServerContext& ctx) {
+  // Lives as long as the handlers that capture it.
+  auto st = std::make_shared<OllamaState>(ctx);
+  server.Post("/api/chat", [st](const httplib::Request& req, httplib::Response& res) {
+    handle_chat(*st, req, res);
+  });
+  server.Post("/api/generate", [st](const httplib::Request& req, httplib::Response& res) {
+    handle_generate(*st, req, res);
+  });
+  server.Get("/api/tags", [st](const httplib::Request&, httplib::Response& res) {
+    handle_tags(*st, res);
+  });
+  server.Get("/api/ps", [st](const httplib::Request&, httplib::Response& res) {
+    handle_ps(*st, res);
+  });
+  server.Post("/api/show", [st](const httplib::Request& req, httplib::Response& res) {
+    handle_show(*st, req, res);
+  });
+  server.Get("/api/version", [&ctx](const httplib::Request&, httplib::Response& res) {
+    send_json(res, {{"version", ctx.version}});
+  });
+  const auto running = [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("Ollama is running", "text/plain; charset=utf-8");
+  };
+  server.Get("/", running);
+  const auto no_embeddings = [](const httplib::Request&, httplib::Response& res) {
+    send_error(res, 501, "embeddings are not supported by hearth yet");
+  };
+  server.Post("/api/embed", no_embeddings);
+  server.Post("/api/embeddings", no_embeddings);
+  const auto no_management = [](const httplib::Request& req, httplib::Response& res) {
+    send_error(res, 501,
+               "hearth serves the GGUF files it was started with; " + req.path +
+                   " (model management) is not supported");
+  };
+  for (const char* path : {"/api/pull", "/api/push", "/api/create", "/api/copy"})
+    server.Post(path, no_management);
+  server.Delete("/api/delete", no_management);
+}
 
 }  // namespace hearth::server

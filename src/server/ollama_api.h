@@ -1,4 +1,8 @@
-// PLACEHOLDER until the Ollama API lands: the /api routes of `hearth serve`.
+// The Ollama-compatible routes of `hearth serve`: POST /api/chat, /api/generate, /api/show,
+// GET /api/tags, /api/ps, /api/version, and GET / ("Ollama is running", which some clients
+// probe). /api/embed and /api/embeddings answer 501 until hearth computes embeddings; the
+// model-management routes (pull, push, create, copy, delete) answer 501: hearth serves the
+// GGUF files it was given. Request parsing and response shapes are in ollama_json.h.
 #pragma once
 
 #include "server/server_context.h"

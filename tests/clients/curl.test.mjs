@@ -188,3 +188,46 @@ test('API keys: every route but /health needs the Bearer key', { skip }, async (
     await guarded.stop();
   }
 });
+
+test('SIGTERM drains: the running stream completes, new requests get 503, exit 0', { skip }, async () => {
+  const d = await startServer({ args: ['--drain-seconds', '60'] });
+  let stopped;
+  try {
+    const res = await fetch(`${d.url}/v1/completions`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      // Long enough (the whole 512-token context) to still run when the signal lands.
+      body: JSON.stringify({ model: 'synth', prompt: 'drain', max_tokens: 500, ignore_eos: true, stream: true }),
+    });
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let body = decoder.decode((await reader.read()).value);
+    d.proc.kill('SIGTERM');
+    // Draining starts at once: poll until the server says so (bounded).
+    let refused = null;
+    let gone = false;
+    for (let i = 0; i < 200 && !refused && !gone; ++i) {
+      try {
+        const r = await fetch(`${d.url}/v1/models`);
+        if (r.status === 503) refused = r;
+        else await new Promise((ok) => setTimeout(ok, 10));
+      } catch {
+        gone = true;  // the stream had already ended and the server with it: nothing to refuse
+      }
+    }
+    if (!gone) {
+      assert.ok(refused, 'no 503 while draining');
+      assert.ok(refused.headers.get('retry-after'));
+    }
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      body += decoder.decode(value);
+    }
+    assert.ok(body.endsWith('data: [DONE]\n\n'), body.slice(-80));
+    assert.match(body, /"finish_reason":"(length|stop)"/);
+    stopped = await new Promise((ok) => (d.exited() ? ok(d.exited()) : d.proc.on('exit', (code, signal) => ok({ code, signal }))));
+    assert.equal(stopped.code, 0, d.log());
+  } finally {
+    if (!stopped) await d.stop();
+  }
+});

@@ -34,8 +34,10 @@ Synth load_synth() {
   return s;
 }
 
-std::unique_ptr<Scheduler> make(const Synth& s, int slots, int queue, int64_t n_ctx = 256) {
+std::unique_ptr<Scheduler> make(const Synth& s, int slots, int queue, int64_t n_ctx = 256,
+                                bool batched = true) {
   SchedulerOptions o;
+  o.batched = batched;
   o.n_slots = slots;
   o.max_queue = queue;
   o.n_ctx = n_ctx;
@@ -60,13 +62,15 @@ CompletionRequest greedy(const Synth& s, const std::string& text, int64_t max_to
   Synth synth = load_synth();              \
   ASSERT_TRUE(synth.model && synth.vocab)
 
+// Alone, each session decodes by itself; together, all four share each batched forward pass
+// (prefill chunks of one slot next to single tokens of others).
 TEST(Scheduler, ConcurrentGreedyRequestsMatchTheSameRequestsAlone) {
   REQUIRE_SYNTH();
   const std::vector<std::string> prompts = {"The cat sat on the", "Once upon a time there was",
                                             "1 2 3 4 5 6 7 8 9 10 11 12 13 14", "hello"};
   std::vector<std::string> alone;
   for (const std::string& p : prompts) {
-    auto sched = make(synth, 1, 0);
+    auto sched = make(synth, 1, 0, 256, /*batched=*/false);
     Submission sub = sched->submit(greedy(synth, p, 10));
     ASSERT_TRUE(sub.job) << sub.message;
     CollectedCompletion c = Scheduler::collect(*sub.job);

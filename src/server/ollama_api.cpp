@@ -102,20 +102,39 @@ std::shared_ptr<LoadedModel> acquire(ServerContext& ctx, const std::string& name
   return nullptr;
 }
 
-void apply_keep_alive(ServerContext& ctx, const LoadedModel& m,
+std::chrono::seconds default_keep_alive(const ModelRegistry& registry, std::string_view alias) {
+  for (const ModelSpec& s : registry.options().models)
+    if (s.alias == alias && s.keep_alive) return *s.keep_alive;
+  return registry.options().keep_alive;
+}
+
+// Ollama sets a model's idle timeout on every request: the request's keep_alive, else the
+// default. Called once the request holds the model (queued or running), so that a keep_alive
+// of 0 unloads the model after this request rather than under it.
+void apply_keep_alive(ServerContext& ctx, const std::string& alias,
                       const std::optional<std::chrono::milliseconds>& keep_alive) {
-  if (!keep_alive) return;
   using std::chrono::seconds;
-  if (*keep_alive == kKeepAliveForever) {
-    ctx.registry->set_keep_alive(m.alias(), seconds(-1));
-    return;
+  seconds s = default_keep_alive(*ctx.registry, alias);
+  if (keep_alive) {
+    // Whole seconds, rounded up: 500ms still keeps the model for a moment.
+    s = *keep_alive == kKeepAliveForever ? seconds(-1)
+                                         : seconds((keep_alive->count() + 999) / 1000);
   }
-  // Whole seconds, rounded up: 500ms still keeps the model for a moment.
-  ctx.registry->set_keep_alive(m.alias(), seconds((keep_alive->count() + 999) / 1000));
+  ctx.registry->set_keep_alive(alias, s);
 }
 
 bool unloads(const std::optional<std::chrono::milliseconds>& keep_alive) {
   return keep_alive && keep_alive->count() == 0;
+}
+
+// A request with nothing to generate: the model is loaded (acquired) and its keep_alive set;
+// with keep_alive 0 it is unloaded as soon as no request uses it. Returns whether it unloads.
+bool load_or_unload(ServerContext& ctx, std::shared_ptr<LoadedModel>& model,
+                    const std::optional<std::chrono::milliseconds>& keep_alive) {
+  const std::string alias = model->alias();
+  model.reset();  // this request no longer holds it
+  apply_keep_alive(ctx, alias, keep_alive);
+  return unloads(keep_alive);
 }
 
 // Tokens of rendered chat text, with BOS where the template did not write it (as
@@ -315,13 +334,15 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
 }
 
 void start(ServerContext& ctx, std::shared_ptr<Exchange> x, const Options& options, bool stream,
-           Clock::time_point t0, httplib::Response& res) {
+           const std::optional<std::chrono::milliseconds>& keep_alive, Clock::time_point t0,
+           httplib::Response& res) {
   CompletionRequest cr = completion_request(ctx, x->prompt, options);
   // Token ids of the answer come with the logprobs events; only /api/generate's context
   // needs them.
   if (x->want_context) cr.top_logprobs = 0;
   x->job = submit(ctx, *x->model, std::move(cr), res);
   if (!x->job) return;
+  apply_keep_alive(ctx, x->model->alias(), keep_alive);
   x->setup_ms = ms_since(t0) - x->load_ms;
   res.status = 200;
   if (stream)
@@ -354,12 +375,9 @@ void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response
   x->model = acquire(st.ctx, r->model, res);
   if (!x->model) return;
   x->load_ms = ms_since(t0);
-  apply_keep_alive(st.ctx, *x->model, r->keep_alive);
   if (r->messages.empty()) {
     // Ollama's way to load (or, with keep_alive 0, unload) a model.
-    const bool unload = unloads(r->keep_alive);
-    x->model.reset();
-    if (unload) st.ctx.registry->unload_idle();
+    const bool unload = load_or_unload(st.ctx, x->model, r->keep_alive);
     json j = {{"model", r->model},
               {"created_at", now_rfc3339()},
               {"message", {{"role", "assistant"}, {"content", ""}}},
@@ -374,7 +392,7 @@ void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response
                                          : x->model->render_chat(r->plain);
   if (!ids) return send_error(res, 400, ids.error().message);
   x->prompt = std::move(*ids);
-  start(st.ctx, std::move(x), r->options, r->stream, t0, res);
+  start(st.ctx, std::move(x), r->options, r->stream, r->keep_alive, t0, res);
 }
 
 void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Response& res) {
@@ -388,11 +406,8 @@ void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Resp
   x->model = acquire(st.ctx, r->model, res);
   if (!x->model) return;
   x->load_ms = ms_since(t0);
-  apply_keep_alive(st.ctx, *x->model, r->keep_alive);
   if (r->prompt.empty() && r->context.empty()) {
-    const bool unload = unloads(r->keep_alive);
-    x->model.reset();
-    if (unload) st.ctx.registry->unload_idle();
+    const bool unload = load_or_unload(st.ctx, x->model, r->keep_alive);
     json j = {{"model", r->model},
               {"created_at", now_rfc3339()},
               {"response", ""},
@@ -426,7 +441,7 @@ void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Resp
   x->chat = false;
   x->want_context = !r->raw;
   x->prompt = std::move(ids);
-  start(st.ctx, std::move(x), r->options, r->stream, t0, res);
+  start(st.ctx, std::move(x), r->options, r->stream, r->keep_alive, t0, res);
 }
 
 json model_json(OllamaState& st, const ModelEntry& e, ModelFacts* facts_out = nullptr) {

@@ -494,12 +494,13 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
           CollectedCompletion c =
               Scheduler::collect(*x->jobs[i], [&sink] { return sink.is_writable(); });
           const CompletionResult& r = c.result;
-          if (r.finish == FinishReason::kCancelled) return false;  // the client left
-          if (r.finish == FinishReason::kError) {
+          // Cancelled: the client left (nothing to write), or a drain ran out of time.
+          if (r.finish == FinishReason::kCancelled && !sink.is_writable()) return false;
+          if (r.finish == FinishReason::kError || r.finish == FinishReason::kCancelled) {
             ApiError e;
             e.status = 500;
             e.type = "server_error";
-            e.message = r.error;
+            e.message = r.finish == FinishReason::kError ? r.error : "generation was cancelled: the server is shutting down";
             const std::string body = error_body(e).dump();
             sink.write(body.data(), body.size());
             sink.done();

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "kernels/kernels.h"
+#include "runtime/generate.h"
 #include "test_data.h"
 #include "tokenizer/tokenizer.h"
 
@@ -176,6 +177,37 @@ TEST(Scheduler, FollowUpReusesThePromptPrefix) {
   CollectedCompletion cc = Scheduler::collect(*c.job);
   EXPECT_EQ(cc.result.tokens_cached, int64_t(follow.size()) - 1);
   EXPECT_EQ(cc.text, cb.text);
+}
+
+// A long system prompt held by a busy slot is copied into the free slot a new request gets.
+TEST(Scheduler, SharedPrefixIsCopiedFromABusySlot) {
+  REQUIRE_SYNTH();
+  const std::string system =
+      "You are a helpful assistant for a home. Answer briefly, in plain words, and never make up "
+      "facts about the devices in the house; say so when you do not know. ";
+  CompletionRequest second = greedy(synth, system + "Is the kitchen light on?", 6);
+  std::string alone;
+  {
+    auto sched = make(synth, 1, 0);
+    Submission s = sched->submit(second);
+    alone = Scheduler::collect(*s.job).text;
+  }
+  auto sched = make(synth, 2, 0, 512);
+  CompletionRequest first_request = greedy(synth, system + "What time is it?", 100000);
+  const size_t shared = common_prefix(first_request.prompt, second.prompt);
+  ASSERT_GT(shared, 40u);
+  Submission first = sched->submit(std::move(first_request));
+  ASSERT_TRUE(first.job);
+  CompletionEvent ev;
+  while (!first.job->next(ev, 10ms)) {
+  }
+  Submission s = sched->submit(second);
+  ASSERT_TRUE(s.job);
+  CollectedCompletion c = Scheduler::collect(*s.job);
+  first.job->cancel();
+  EXPECT_EQ(c.result.tokens_cached, int64_t(shared));
+  EXPECT_EQ(c.text, alone);
+  Scheduler::collect(*first.job);
 }
 
 TEST(Scheduler, StopStringsAndLogprobs) {

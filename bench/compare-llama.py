@@ -73,20 +73,28 @@ def find_hearth(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--llama-bench", required=True, help="path of llama-bench")
+    ap.add_argument("--llama-bench", help="path of llama-bench (required unless --from-json)")
     ap.add_argument("--hearth", help="path of the hearth binary (default build/hearth)")
-    ap.add_argument("-m", "--model", action="append", required=True, help="GGUF file(s), comma-separated or repeated")
+    ap.add_argument("-m", "--model", action="append", default=[], help="GGUF file(s), comma-separated or repeated")
     ap.add_argument("-t", "--threads", default="1,2", help="thread counts (default 1,2)")
     ap.add_argument("-p", "--n-prompt", type=int, default=512)
     ap.add_argument("-n", "--n-gen", type=int, default=128)
     ap.add_argument("-r", "--repetitions", type=int, default=2, help="repetitions per run (default 2)")
     ap.add_argument("--rounds", type=int, default=2, help="A B pairs per model and thread count (default 2)")
     ap.add_argument("--no-bandwidth", action="store_true", help="skip the roofline column")
-    ap.add_argument("--save", help="folder for every run's raw JSON")
+    ap.add_argument("--save", help="folder for every run's raw JSON (runs.json, rewritten after each run)")
+    ap.add_argument("--from-json", help="print the tables of a saved runs.json (no runs)")
     a = ap.parse_args()
+    if a.from_json:
+        with open(a.from_json) as f:
+            saved = json.load(f)
+        print_tables(saved["runs"], saved.get("bandwidth_gbs"))
+        return
 
     hearth = find_hearth(a.hearth)
     llama = a.llama_bench
+    if not llama or not a.model:
+        raise SystemExit("give --llama-bench PATH and -m FILES")
     if not (os.path.isfile(llama) and os.access(llama, os.X_OK)):
         raise SystemExit(f"{llama}: not an executable llama-bench")
     models = [m for arg in a.model for m in arg.split(",") if m]
@@ -113,8 +121,7 @@ def main():
         bandwidth = next(o["bandwidth_gbs"] for o in data if "bandwidth_gbs" in o)
         log(f"  {bandwidth:.2f} GB/s")
 
-    # results[(model, threads, test)][engine] = {"ts": [...], "rss": [...]}; meta per model
-    results, meta, runs = {}, {}, []
+    runs = []
     for model in models:
         for t in threads:
             for rnd in range(a.rounds):
@@ -127,18 +134,26 @@ def main():
                     data, rss, secs = run_json(cmd)
                     runs.append({"engine": engine, "model": model, "threads": t, "round": rnd,
                                  "cmd": cmd, "peak_rss_bytes": rss, "seconds": secs, "tests": data})
-                    for obj in data:
-                        slot = results.setdefault((model, t, test_key(obj)), {}).setdefault(
-                            engine, {"ts": [], "rss": []})
-                        slot["ts"].extend(obj["samples_ts"])
-                        slot["rss"].append(rss)
-                        if engine == "hearth":
-                            meta[model] = {"type": obj["model_type"], "size": obj["model_size"],
-                                           "bytes_per_token": obj.get("bytes_per_token")}
-    if a.save:
-        with open(os.path.join(a.save, "runs.json"), "w") as f:
-            json.dump(runs, f, indent=1)
+                    if a.save:  # after every run: an interrupted comparison keeps what it measured
+                        with open(os.path.join(a.save, "runs.json"), "w") as f:
+                            json.dump({"bandwidth_gbs": bandwidth, "runs": runs}, f, indent=1)
+    print_tables(runs, bandwidth)
+    print(f"{a.rounds} rounds (A B alternated) x {a.repetitions} repetitions per engine, model and thread count; "
+          f"took {(time.monotonic() - started) / 60:.1f} min.")
 
+
+def print_tables(runs, bandwidth):
+    """Markdown tables from the runs (also for --from-json of a saved, possibly partial, set)."""
+    results, meta = {}, {}
+    for run in runs:
+        for obj in run["tests"]:
+            slot = results.setdefault((run["model"], run["threads"], test_key(obj)), {}).setdefault(
+                run["engine"], {"ts": []})
+            slot["ts"].extend(obj["samples_ts"])
+            if run["engine"] == "hearth":
+                meta[run["model"]] = {"size": obj["model_size"], "bytes_per_token": obj.get("bytes_per_token")}
+    models = list(dict.fromkeys(r["model"] for r in runs))
+    threads = list(dict.fromkeys(r["threads"] for r in runs))
     mib = lambda b: b / 1048576.0
     print(f"| model | size | threads | test | llama.cpp t/s | hearth t/s | hearth / llama.cpp |"
           + (" hearth % of roofline |" if bandwidth else ""))
@@ -151,22 +166,23 @@ def main():
         if bandwidth:
             bpt = m.get("bytes_per_token")
             roof = f" {100.0 * hm / (bandwidth * 1e9 / bpt):.0f}% |" if test.startswith("tg") and bpt else " |"
+        ratio = f"{hm / lm:.2f}x" if lm == lm and hm == hm and lm > 0 else "n/a"
         print(f"| {os.path.basename(model)} | {mib(m.get('size', 0)):.0f} MiB | {t} | {test} | {lm:.2f} ± {ls:.2f} "
-              f"| {hm:.2f} ± {hs:.2f} | {hm / lm:.2f}x |{roof}")
+              f"| {hm:.2f} ± {hs:.2f} | {ratio} |{roof}")
     print()
     print("| model | threads | llama.cpp peak RSS | hearth peak RSS | hearth / llama.cpp |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for model in models:
         for t in threads:
-            peak = {e: max(r["peak_rss_bytes"] for r in runs if r["engine"] == e and r["model"] == model
-                           and r["threads"] == t) for e in ("hearth", "llama.cpp")}
+            peak = {e: max([r["peak_rss_bytes"] for r in runs if r["engine"] == e and r["model"] == model
+                            and r["threads"] == t], default=0) for e in ("hearth", "llama.cpp")}
+            if not (peak["hearth"] and peak["llama.cpp"]):
+                continue
             print(f"| {os.path.basename(model)} | {t} | {mib(peak['llama.cpp']):.0f} MiB | {mib(peak['hearth']):.0f} MiB "
                   f"| {peak['hearth'] / peak['llama.cpp']:.2f}x |")
     print()
     if bandwidth:
         print(f"Memory bandwidth (STREAM triad, all cores, hearth bench --bandwidth): {bandwidth:.2f} GB/s.")
-    print(f"{a.rounds} rounds (A B alternated) x {a.repetitions} repetitions per engine, model and thread count; "
-          f"took {(time.monotonic() - started) / 60:.1f} min.")
 
 
 if __name__ == "__main__":

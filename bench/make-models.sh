@@ -57,17 +57,17 @@ quantize() {
 }
 
 tiny_f16=$out/tinyllama-1.1b-F16.gguf
-qwen_f16=$out/qwen2-0.5b-F16.gguf
+qwen_f16=$out/qwen2-0.5b-fullvocab-F16.gguf
 need_tiny=0
 for t in Q4_0 Q4_K_M Q5_K_M Q8_0; do [[ -f $out/tinyllama-1.1b-$t.gguf ]] || need_tiny=1; done
 if (( need_tiny )); then
   synth llama tinyllama-1.1b "$spm_vocab" "$tiny_f16"
   for t in Q4_0 Q4_K_M Q5_K_M Q8_0; do quantize "$tiny_f16" "$t" "$out/tinyllama-1.1b-$t.gguf"; done
 fi
-if [[ ! -f $out/qwen2-0.5b-Q4_K_M.gguf ]]; then
+if [[ ! -f $out/qwen2-0.5b-fullvocab-Q4_K_M.gguf ]]; then
   synth qwen2 qwen2-0.5b "$qwen_vocab" "$qwen_f16"
-  quantize "$qwen_f16" Q4_K_M "$out/qwen2-0.5b-Q4_K_M.gguf"
+  quantize "$qwen_f16" Q4_K_M "$out/qwen2-0.5b-fullvocab-Q4_K_M.gguf"
 fi
 if [[ ${KEEP_F16:-0} != 1 ]]; then rm -f "$tiny_f16" "$qwen_f16"; fi
 
-ls -l "$out"/tinyllama-1.1b-{Q4_0,Q4_K_M,Q5_K_M,Q8_0}.gguf "$out"/qwen2-0.5b-Q4_K_M.gguf
+ls -l "$out"/tinyllama-1.1b-{Q4_0,Q4_K_M,Q5_K_M,Q8_0}.gguf "$out"/qwen2-0.5b-fullvocab-Q4_K_M.gguf

@@ -248,13 +248,21 @@ std::string format_json(const BenchReport& report) {
 }
 
 std::string format_csv(const BenchReport& report) {
-  std::string out;
-  bool header = false;
+  // pp and tg objects differ (tg has the roofline keys): the header is the union of the keys in
+  // order of first appearance, and a test without a key leaves its cell empty.
+  std::vector<ordered_json> rows;
+  ordered_json columns = ordered_json::object();
   for (const Test& t : tests_of(report)) {
-    const ordered_json j = test_json(report, t);
-    if (!header) out += csv_line(j, true);
-    header = true;
-    out += csv_line(j, false);
+    rows.push_back(test_json(report, t));
+    for (const auto& [k, v] : rows.back().items())
+      if (!columns.contains(k)) columns[k] = nullptr;
+  }
+  if (rows.empty()) return {};
+  std::string out = csv_line(columns, true);
+  for (const ordered_json& row : rows) {
+    ordered_json full = columns;
+    for (const auto& [k, v] : row.items()) full[k] = v;
+    out += csv_line(full, false);
   }
   return out;
 }

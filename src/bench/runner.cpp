@@ -131,6 +131,9 @@ Result<RunResult> run_one(const LoadedModel& lm, const ModelInfo& info, int n_th
 
   int64_t n_ctx = std::max<int64_t>(p.run_pp ? p.n_prompt : 1, p.n_gen + 1);
   for (int64_t n : p.ttft_prompts) n_ctx = std::max(n_ctx, n);
+  if (n_ctx > info.n_ctx_train)
+    return Error{fmt::format("the tests need a context of {} tokens and the model's is {} (lower -p, -n or --ttft)",
+                             n_ctx, info.n_ctx_train)};
   ThreadPool pool(n_threads);
   SessionOptions so;
   so.n_ctx = std::max<int64_t>(n_ctx, 16);

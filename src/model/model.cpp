@@ -1,6 +1,8 @@
 // See model.h.
 #include "model/model.h"
 
+#include "model/repack.h"
+
 namespace hearth {
 
 Result<std::shared_ptr<const Model>> Model::load(const std::filesystem::path& path,
@@ -40,6 +42,7 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::File file, const Ker
       break;
   }
   if (!s) return s.error();
+  repack_weights(kernels, model->weights_);
   return std::shared_ptr<const Model>(std::move(model));
 }
 

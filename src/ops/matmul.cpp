@@ -1,11 +1,17 @@
 // See matmul.h. Work split: weight rows are cut into bands of consecutive rows (several bands
 // per thread so uneven progress balances); within a band, activation rows are taken in tiles
 // small enough that the band's weights stay in L1/L2 while the tile's activations stream by.
+// Where the ISA has a tile kernel for the format (kernels/tile.h), each weight row is dotted
+// with kTileActs activation rows per call, unpacking its blocks once for all of them; the
+// results are bit-identical with vec_dot per pair, which is the fallback.
 #include "ops/matmul.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include "kernels/tile.h"
+#include "quant/blocks.h"
 
 namespace hearth {
 namespace {
@@ -39,6 +45,51 @@ Status check(const KernelTable& kernels, const WeightMatrix& w) {
   return {};
 }
 
+// Packed weights (Q8_0 activations): each activation row is quantised once together with the
+// sums of its 32-quant blocks; a task takes a band of 16-row groups and runs it against
+// kTileActs activation rows at a time, so the band (a few hundred KB) stays in L2 while the
+// activations stream through L1. Decode is the same loop with one activation row.
+Status matmul_packed(const FormatKernels& k, ThreadPool& pool, const WeightMatrix& w,
+                     PackedGemmFn packed, const float* x, int64_t n_batch, float* y,
+                     std::vector<uint8_t>& act_storage) {
+  const int64_t ne0 = w.ne0;
+  const int64_t nb = ne0 / 32;
+  const size_t act_bytes = act_row_bytes(k.act_type, ne0);
+  const size_t sums_offset = (act_bytes * static_cast<size_t>(n_batch) + 63) & ~size_t{63};
+  const size_t need = sums_offset + sizeof(int32_t) * static_cast<size_t>(nb * n_batch);
+  if (act_storage.size() < need) act_storage.resize(need);
+  uint8_t* act = act_storage.data();
+  auto* sums = reinterpret_cast<int32_t*>(act + sums_offset);
+  pool.parallel_for(n_batch, [&](int64_t b, int) {
+    uint8_t* row = act + static_cast<size_t>(b) * act_bytes;
+    k.quantize_act(x + b * ne0, row, ne0);
+    const auto* blocks = reinterpret_cast<const BlockQ8_0*>(row);
+    for (int64_t j = 0; j < nb; ++j) {
+      int32_t s = 0;
+      for (int i = 0; i < 32; ++i) s += blocks[j].qs[i];
+      sums[b * nb + j] = s;
+    }
+  });
+
+  const int64_t n_groups = w.nrows / kPackRows;
+  const int64_t n_bands = std::min(n_groups, kBandsPerThread * pool.size());
+  const int64_t band_groups = (n_groups + n_bands - 1) / n_bands;
+  pool.parallel_for(n_bands, [&](int64_t band, int) {
+    const int64_t g0 = band * band_groups;
+    const int64_t g1 = std::min(n_groups, g0 + band_groups);
+    for (int64_t b = 0; b < n_batch; b += kTileActs) {
+      PackedActs acts;
+      acts.q = act + static_cast<size_t>(b) * act_bytes;
+      acts.q_stride = act_bytes;
+      acts.sums = sums + b * nb;
+      acts.sums_stride = static_cast<size_t>(nb);
+      acts.n = static_cast<int>(std::min<int64_t>(kTileActs, n_batch - b));
+      packed(ne0, w.packed, g0, g1, acts, y + b * w.nrows, static_cast<size_t>(w.nrows));
+    }
+  });
+  return {};
+}
+
 }  // namespace
 
 Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& w, const float* x,
@@ -53,6 +104,11 @@ Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& 
   if (n_batch <= 0 || w.nrows == 0) return {};
   const FormatKernels& k = kernels.of(w.type);
   const int64_t ne0 = w.ne0;
+
+  const PackedGemmFn packed = w.packed != nullptr && k.act_type == GgmlType::Q8_0
+                                  ? tile_kernels(kernels.isa).packed_of(w.type)
+                                  : nullptr;
+  if (packed != nullptr) return matmul_packed(k, pool, w, packed, x, n_batch, y, act_storage);
 
   // Quantise each activation row once (F32 activations are used in place).
   const size_t act_bytes = act_row_bytes(k.act_type, ne0);
@@ -71,6 +127,8 @@ Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& 
   const int64_t band_rows = (w.nrows + n_bands - 1) / n_bands;
   const auto* weights = static_cast<const uint8_t*>(w.data);
   const VecDotFn vec_dot = k.vec_dot;
+  const TileDotFn tile_dot = n_batch > 1 ? tile_kernels(kernels.isa).of(w.type) : nullptr;
+  const size_t y_stride = static_cast<size_t>(w.nrows);
   pool.parallel_for(n_bands, [&](int64_t band, int) {
     const int64_t r0 = band * band_rows;
     const int64_t r1 = std::min(w.nrows, r0 + band_rows);
@@ -78,8 +136,15 @@ Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& 
       const int64_t b1 = std::min(n_batch, b0 + kActTile);
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = weights + static_cast<size_t>(r) * w.row_stride;
-        for (int64_t b = b0; b < b1; ++b)
-          y[b * w.nrows + r] = vec_dot(ne0, row, act + static_cast<size_t>(b) * act_bytes);
+        if (tile_dot != nullptr) {
+          for (int64_t b = b0; b < b1; b += kTileActs)
+            tile_dot(ne0, row, act + static_cast<size_t>(b) * act_bytes, act_bytes,
+                     static_cast<int>(std::min<int64_t>(kTileActs, b1 - b)), y + b * w.nrows + r,
+                     y_stride);
+        } else {
+          for (int64_t b = b0; b < b1; ++b)
+            y[b * w.nrows + r] = vec_dot(ne0, row, act + static_cast<size_t>(b) * act_bytes);
+        }
       }
     }
   });

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/status.h"
@@ -22,6 +23,11 @@ struct WeightMatrix {
   int64_t nrows = 0;  // the output dimension
   const void* data = nullptr;
   size_t row_stride = 0;
+  // The same rows repacked for the packed GEMM kernels (kernels/repack.h), or null. Set at
+  // load (model/repack.h) only where the ISA has a packed kernel for the type; `data` stays
+  // valid for anything that does not use it.
+  const void* packed = nullptr;
+  std::shared_ptr<const void> packed_storage;  // owns `packed`
 };
 
 // y = W x: x holds ne0 floats, y receives nrows floats.

@@ -7,6 +7,7 @@
 // was dropped (docs/kernels.md). Called only when the CPU reports avx512vnni (Ice Lake,
 // Sapphire Rapids, Zen 4); this file alone is compiled with -mavx512vnni.
 #include "kernels/x86_avx2/legacy_kernels.h"
+#include "kernels/tile.h"
 #include "kernels/x86_avx512/avx512_kernels.h"
 
 namespace hearth {
@@ -28,6 +29,15 @@ void fill_avx512_legacy_vnni(KernelTable& t) {
   t.of(GgmlType::IQ4_NL).vec_dot = K::iq4_nl;
   t.of(GgmlType::Q4_1).vec_dot = K::q4_1;
   t.of(GgmlType::Q5_1).vec_dot = K::q5_1;
+}
+
+void fill_tiles_avx512(TileKernels& t) {
+  using K = x86::LegacyKernels<x86::Vnni256Dot>;
+  t.of(GgmlType::Q4_0) = K::tile_q4_0;
+  t.of(GgmlType::Q5_0) = K::tile_q5_0;
+  t.of(GgmlType::Q8_0) = K::tile_q8_0;
+  t.of(GgmlType::IQ4_NL) = K::tile_iq4_nl;
+  fill_packed_avx512_vnni(t);
 }
 
 }  // namespace hearth

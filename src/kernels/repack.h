@@ -1,0 +1,33 @@
+// Weight repacking for the packed GEMM kernels (kernels/tile.h): kPackRows rows of a Q4_0 or
+// Q8_0 matrix interleaved block by block. For row group g and block j, one packed unit is
+//   uint16 d[16]            the 16 rows' scales (halves), row order
+//   uint32 w[words][16]     word i of every row's quants, row order (16 rows × 4 bytes = one
+//                           512-bit load per word index i)
+// Q4_0: 4 words (the 16 quant bytes; byte b of word i has element 4i + b in its low nibble and
+// 16 + 4i + b in its high one, as in the block). Q8_0: 8 words of 4 int8 each, stored + 128
+// (unsigned, what vpdpbusd multiplies). Units follow block by block, then group by group, so a
+// group's row dots read one contiguous stretch. Sizes equal the unpacked ones.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "quant/ggml_type.h"
+
+namespace hearth {
+
+// Whether `type` has a packed layout, and the packed size of an (nrows, ne0) matrix; nullopt
+// when the format has none or nrows is not a multiple of kPackRows.
+std::optional<size_t> packed_bytes(GgmlType type, int64_t ne0, int64_t nrows);
+
+// Writes the packed form of nrows rows (row r at src + r * row_stride) into dst
+// (packed_bytes() long). Requires packed_bytes() to have a value.
+void repack_rows(GgmlType type, const void* src, size_t row_stride, int64_t ne0, int64_t nrows,
+                 void* dst);
+
+// The scalar packed GEMM (PackedGemmFn) for Q4_0 / Q8_0: the oracle for the SIMD versions.
+void packed_gemm_ref(GgmlType type, int64_t ne0, const void* packed, int64_t g0, int64_t g1,
+                     const uint8_t* act, size_t act_stride, int n_act, float* y, size_t y_stride);
+
+}  // namespace hearth

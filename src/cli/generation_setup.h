@@ -23,13 +23,31 @@ struct EngineFlags {
   std::string model;
   int threads = 0;
   int64_t ctx_size = 0;
+  std::string cache_type_k = "f16", cache_type_v = "f16";
 };
+
+// --cache-type-k/-v (also -ctk/-ctv, as llama.cpp spells them; main.cpp maps those).
+inline void add_cache_type_flags(CLI::App* cmd, std::string& k, std::string& v) {
+  cmd->add_option("--cache-type-k", k, "KV cache type for K: f16 (default) or q8_0 (-ctk)");
+  cmd->add_option("--cache-type-v", v, "KV cache type for V: f16 (default) or q8_0 (-ctv)");
+}
+
+inline Result<KvCacheTypes> parse_cache_types(const std::string& k, const std::string& v) {
+  Result<GgmlType> tk = kv_cache_type_from_name(k);
+  if (!tk) return Error{"--cache-type-k: " + tk.error().message};
+  Result<GgmlType> tv = kv_cache_type_from_name(v);
+  if (!tv) return Error{"--cache-type-v: " + tv.error().message};
+  return KvCacheTypes{*tk, *tv};
+}
 
 inline void add_engine_flags(CLI::App* cmd, EngineFlags& f) {
   cmd->add_option("-m,--model", f.model, "GGUF model file")->required();
   cmd->add_option("-t,--threads", f.threads, "threads (default: all cores)");
   cmd->add_option("-c,--ctx-size", f.ctx_size,
-                  "context size (default: min(4096, training context))");
+                  "context size in tokens, prompt and reply together (default: min(4096, "
+                  "training context)); a prompt that does not fit is an error, and generation "
+                  "stops with a note when the context is full (no shifting)");
+  add_cache_type_flags(cmd, f.cache_type_k, f.cache_type_v);
 }
 
 inline void add_sampling_flags(CLI::App* cmd, sampling::SamplerParams& p) {
@@ -72,6 +90,9 @@ inline Result<Engine> load_engine(const EngineFlags& f) {
   e.pool = std::make_unique<ThreadPool>(threads);
   SessionOptions options;
   options.n_ctx = f.ctx_size > 0 ? f.ctx_size : 0;
+  Result<KvCacheTypes> cache_types = parse_cache_types(f.cache_type_k, f.cache_type_v);
+  if (!cache_types) return cache_types.error();
+  options.cache_types = *cache_types;
   Result<Session> session = Session::create(e.model, *e.pool, options);
   if (!session) return session.error();
   e.session = std::make_unique<Session>(std::move(*session));

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/generation_setup.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "runtime/session.h"
@@ -29,6 +30,7 @@ struct LogitsArgs {
   int64_t batch_size = 0;
   int threads = 0;
   int64_t ctx_size = 0;
+  std::string cache_type_k = "f16", cache_type_v = "f16";
 };
 
 int fail(const std::string& message) {
@@ -78,6 +80,9 @@ int run_logits(const LogitsArgs& args) {
   ThreadPool pool(threads);
   SessionOptions options;
   options.n_ctx = args.ctx_size > 0 ? args.ctx_size : 0;
+  Result<KvCacheTypes> cache_types = parse_cache_types(args.cache_type_k, args.cache_type_v);
+  if (!cache_types) return fail(cache_types.error().message);
+  options.cache_types = *cache_types;
   Result<Session> session = Session::create(*model, pool, options);
   if (!session) return fail(session.error().message);
 
@@ -113,6 +118,7 @@ void add_logits_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--batch-size", args->batch_size, "tokens per decode call (default: all; 1 = one at a time)");
   cmd->add_option("-t,--threads", args->threads, "threads (default: all cores)");
   cmd->add_option("-c,--ctx-size", args->ctx_size, "context size (default: min(4096, training context))");
+  add_cache_type_flags(cmd, args->cache_type_k, args->cache_type_v);
   cmd->callback([args, &exit_code] { exit_code = run_logits(*args); });
 }
 

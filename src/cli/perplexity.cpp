@@ -133,6 +133,7 @@ void add_perplexity_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-c,--ctx-size", args->engine.ctx_size, "chunk length in tokens (default 512)");
   cmd->add_option("-b,--batch-size", args->batch_size, "tokens per decode call (default 512)");
   cmd->add_option("-t,--threads", args->engine.threads, "threads (default: all cores)");
+  add_cache_type_flags(cmd, args->engine.cache_type_k, args->engine.cache_type_v);
   cmd->callback([args, &exit_code] { exit_code = run_perplexity(*args); });
 }
 

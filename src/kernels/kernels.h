@@ -29,11 +29,17 @@ using QuantizeActFn = void (*)(const float* x, void* y, int64_t n);
 // Dot product of one weight row (n elements, weight format) with one activation row
 // (n elements, already in the activation format).
 using VecDotFn = float (*)(int64_t n, const void* w, const void* act);
+// y[0..n) += Σ_r weights[r] · row r, for n_rows rows of n elements in the format, row r at
+// rows + r * row_stride bytes (the weighted sum of value rows in attention). Per element the
+// rows are added in order r = 0, 1, ...
+using AccumulateFn = void (*)(int64_t n_rows, const float* weights, const void* rows,
+                              int64_t row_stride, int64_t n, float* y);
 
 struct FormatKernels {
   GgmlType act_type = GgmlType::F32;  // F32, Q8_0, Q8_1 or Q8_K
   QuantizeActFn quantize_act = nullptr;
   VecDotFn vec_dot = nullptr;         // null: the format has no kernel
+  AccumulateFn accumulate = nullptr;  // F32, F16, Q8_0 (n % 32 == 0); null elsewhere
 };
 
 struct KernelTable {

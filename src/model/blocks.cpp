@@ -120,19 +120,11 @@ Status self_attention(ForwardContext& ctx, int64_t layer, float* q, int64_t q_st
   capture(ctx, "Qcur_rope", layer, q, q_stride);
   capture(ctx, "Kcur_rope", layer, k, kv_stride);
 
-  // Append each segment's keys and values to its cache, rounded to F16.
-  const int64_t n_kv_row = c.n_embd_kv();
-  for (const SeqSegment& seg : ctx.segments) {
-    for (int64_t t = 0; t < seg.n_rows; ++t) {
-      const int64_t row = seg.row0 + t;
-      uint16_t* kr = seg.kv->k_row(layer, seg.n_past + t);
-      uint16_t* vr = seg.kv->v_row(layer, seg.n_past + t);
-      for (int64_t i = 0; i < n_kv_row; ++i) {
-        kr[i] = f32_to_fp16(k[row * kv_stride + i]);
-        vr[i] = f32_to_fp16(v[row * kv_stride + i]);
-      }
-    }
-  }
+  // Append each segment's keys and values to its cache, in the cache's types (F16 or Q8_0).
+  for (const SeqSegment& seg : ctx.segments)
+    for (int64_t t = 0; t < seg.n_rows; ++t)
+      seg.kv->store(layer, seg.n_past + t, k + (seg.row0 + t) * kv_stride,
+                    v + (seg.row0 + t) * kv_stride);
 
   // Queries are packed (n, n_embd_q) for the attention op.
   const int64_t n_q = c.n_embd_q();

@@ -12,7 +12,12 @@ Result<Session> Session::create(std::shared_ptr<const Model> model, ThreadPool& 
   if (!model) return Error{"session: no model"};
   const ModelConfig& c = model->config();
   const int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(4096, c.context_length);
-  Result<KvCache> kv = KvCache::create(c.n_layer, c.n_embd_kv(), n_ctx);
+  for (GgmlType t : {options.cache_types.k, options.cache_types.v})
+    if (t == GgmlType::Q8_0 && c.head_dim % 32 != 0)
+      return Error{"a Q8_0 KV cache needs a head size that is a multiple of 32; this model's is " +
+                   std::to_string(c.head_dim) + " (use --cache-type-k/-v f16)"};
+  Result<KvCache> kv =
+      KvCache::create(c.n_layer, c.n_embd_kv(), n_ctx, KvCache::kDefaultChunk, options.cache_types);
   if (!kv) return kv.error();
   return Session(std::move(model), pool, std::move(*kv));
 }
@@ -43,18 +48,8 @@ Status Session::copy_prefix_from(const Session& other, int64_t n) {
   }
   if (other.model_.get() != model_.get())
     return Error{"copy_prefix_from: the sessions run different models"};
-  if (Status s = kv_.reserve(n); !s) return s;
-  // Whole rows, copied as stored: both caches come from one model, so one layout.
-  const ModelConfig& c = model_->config();
-  const size_t row_bytes = static_cast<size_t>(kv_.row_len()) * sizeof(uint16_t);
-  for (int64_t l = 0; l < c.n_layer; ++l) {
-    const KvLayerView src = other.kv_.view(l, n);
-    for (int64_t p = 0; p < n; ++p) {
-      const int64_t off = (p % src.chunk_len) * src.row_len;
-      std::memcpy(kv_.k_row(l, p), src.k_chunks[p / src.chunk_len] + off, row_bytes);
-      std::memcpy(kv_.v_row(l, p), src.v_chunks[p / src.chunk_len] + off, row_bytes);
-    }
-  }
+  // Whole rows, whatever their encoding (F16 or Q8_0; the caches must store the same types).
+  if (Status s = kv_.copy_prefix_from(other.kv_, n); !s) return s;
   n_past_ = n;
   return {};
 }

@@ -23,6 +23,8 @@ namespace hearth {
 
 struct SessionOptions {
   int64_t n_ctx = 0;  // 0: min(4096, the model's training context)
+  // KV cache storage (--cache-type-k/-v): F16 or Q8_0; Q8_0 needs head_dim % 32 == 0.
+  KvCacheTypes cache_types;
 };
 
 class Session {

@@ -11,6 +11,7 @@ void fill_kernels_neon(KernelTable& t) {
   fill_neon_legacy(t);
   fill_neon_kquants(t);
   fill_neon_iq4(t);
+  fill_neon_accumulate(t);
   for (FormatKernels& f : t.formats) {
     if (f.vec_dot == nullptr) continue;
     switch (f.act_type) {

@@ -32,4 +32,12 @@ float vec_dot_q5_k(int64_t n, const void* w, const void* act);    // / Q8_K
 float vec_dot_q6_k(int64_t n, const void* w, const void* act);    // / Q8_K
 float vec_dot_iq4_xs(int64_t n, const void* w, const void* act);  // / Q8_K
 
+// AccumulateFn for the KV cache formats (n % 32 == 0 for Q8_0).
+void accumulate_f32(int64_t n_rows, const float* weights, const void* rows, int64_t row_stride,
+                    int64_t n, float* y);
+void accumulate_f16(int64_t n_rows, const float* weights, const void* rows, int64_t row_stride,
+                    int64_t n, float* y);
+void accumulate_q8_0(int64_t n_rows, const float* weights, const void* rows, int64_t row_stride,
+                     int64_t n, float* y);
+
 }  // namespace hearth::ref

@@ -24,6 +24,10 @@ void fill_kernels_ref(KernelTable& t) {
   set(T::Q5_K, T::Q8_K, ref::quantize_act_q8_k, ref::vec_dot_q5_k);
   set(T::Q6_K, T::Q8_K, ref::quantize_act_q8_k, ref::vec_dot_q6_k);
   set(T::IQ4_XS, T::Q8_K, ref::quantize_act_q8_k, ref::vec_dot_iq4_xs);
+  // The KV cache formats also sum weighted rows (attention's value side).
+  t.of(T::F32).accumulate = ref::accumulate_f32;
+  t.of(T::F16).accumulate = ref::accumulate_f16;
+  t.of(T::Q8_0).accumulate = ref::accumulate_q8_0;
 }
 
 }  // namespace hearth

@@ -14,5 +14,6 @@ void fill_avx2_kquants(KernelTable& t);  // Q4_K, Q5_K, Q6_K
 void fill_avx2_kquants_low(KernelTable& t);  // Q2_K, Q3_K
 void fill_avx2_iq4_xs(KernelTable& t);   // IQ4_XS
 void fill_avx2_quantize_act(KernelTable& t);  // Q8_0, Q8_1, Q8_K activation quantizers
+void fill_avx2_accumulate(KernelTable& t);    // F16, Q8_0 weighted row sums (KV cache)
 
 }  // namespace hearth

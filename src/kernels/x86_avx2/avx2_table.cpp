@@ -12,6 +12,7 @@ void fill_kernels_avx2(KernelTable& t) {
   fill_avx2_kquants_low(t);
   fill_avx2_iq4_xs(t);
   fill_avx2_quantize_act(t);
+  fill_avx2_accumulate(t);
 }
 
 }  // namespace hearth

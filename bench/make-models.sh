@@ -13,7 +13,7 @@
 # Environment: HEARTH (the hearth binary; default build/hearth, then build-bench/hearth),
 # SHARED (the shared data folder; default REPO/../shared), THREADS (default: all cores),
 # KEEP_F16=1 keeps the F16 sources (2.2 GB + 1 GB).
-# Takes about 10 minutes on a 2-core x86 VM (most of it quantizing the K-quants).
+# Took about 30 minutes on a busy 2-core x86 VM (most of it quantizing the K-quants).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)

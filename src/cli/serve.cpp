@@ -19,6 +19,8 @@
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/server_config.h"
+#include "router/router.h"
+#include "router/router_config.h"
 
 namespace hearth::cli {
 namespace {
@@ -43,6 +45,7 @@ struct ServeArgs {
   bool no_ram_check = false;
   bool no_batch = false;
   bool quiet = false;
+  bool check = false;  // --check: validate --config and exit
 };
 
 int fail(const std::string& message) {
@@ -56,6 +59,25 @@ int run_serve(const ServeArgs& a) {
   ro.scheduler.n_slots = 1;
   if (!a.config.empty())
     if (Status s = server::load_server_config(a.config, so, ro); !s) return fail(s.error().message);
+  // The routing tables of the same file (docs/router.md); [[local]] models join the registry.
+  router::RouterConfig rc;
+  if (!a.config.empty()) {
+    Result<router::RouterConfig> r = router::load_router_config(a.config);
+    if (!r) return fail(r.error().message);
+    rc = std::move(*r);
+  }
+  if (a.check) {
+    if (a.config.empty()) return fail("--check needs --config FILE");
+    std::fprintf(stderr, "hearth serve: %s is valid (%zu models, %zu local, %zu upstream)\n", a.config.c_str(),
+                 ro.models.size(), rc.locals.size(), rc.upstreams.size());
+    return 0;
+  }
+  for (const router::LocalBackend& l : rc.locals) {
+    server::ModelSpec spec;
+    spec.alias = l.name;
+    spec.path = l.model;
+    ro.models.push_back(std::move(spec));
+  }
   // Explicit flags override the file.
   if (!a.host.empty()) so.host = a.host;
   if (a.port >= 0) so.port = a.port;
@@ -90,6 +112,7 @@ int run_serve(const ServeArgs& a) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // re-reads the routing tables of --config
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // A client closing its socket mid-write must not kill the server.
   signal(SIGPIPE, SIG_IGN);
@@ -102,13 +125,35 @@ int run_serve(const ServeArgs& a) {
   ctx.options = so;
   ctx.registry = registry->get();
   ctx.metrics = &metrics;
+  std::unique_ptr<router::Router> router;
+  if (!rc.upstreams.empty() || !rc.locals.empty()) {
+    router = router::Router::create(rc, &metrics.registry());
+    ctx.route_hook = [r = router.get()](const httplib::Request& req, httplib::Response& res) {
+      return r->handle(req, res);
+    };
+  }
   Result<std::unique_ptr<server::HttpServer>> http = server::HttpServer::create(ctx);
   if (!http) return fail(http.error().message);
   server::HttpServer& hs = **http;
 
   std::thread signal_thread([&] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    for (;;) {
+      sig = 0;
+      sigwait(&signals, &sig);
+      if (sig != SIGHUP) break;
+      if (!router || a.config.empty()) {
+        std::fprintf(stderr, "hearth serve: SIGHUP: no routing config to reload\n");
+        continue;
+      }
+      Result<router::RouterConfig> r = router::load_router_config(a.config);
+      if (!r) {
+        std::fprintf(stderr, "hearth serve: SIGHUP: %s (keeping the old routing)\n", r.error().message.c_str());
+        continue;
+      }
+      router->reload(std::move(*r));  // new [[local]] models need a restart
+      std::fprintf(stderr, "hearth serve: SIGHUP: routing reloaded from %s\n", a.config.c_str());
+    }
     if (sig == 0) return;  // woken by shutdown below
     std::fprintf(stderr, "hearth serve: %s, draining (up to %d s)\n",
                  sig == SIGINT ? "SIGINT" : "SIGTERM", ctx.options.drain_seconds);
@@ -167,6 +212,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-ram-check", args->no_ram_check, "load models even when MemAvailable looks too small");
   cmd->add_flag("--no-batch", args->no_batch, "decode the slots one after another (to measure batching)");
   cmd->add_flag("-q,--quiet", args->quiet, "no access log");
+  cmd->add_flag("--check", args->check, "validate --config (naming the line of any error) and exit");
   cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
 }
 

@@ -365,6 +365,7 @@ std::optional<json> parse_body(const httplib::Request& req, httplib::Response& r
 }
 
 void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response& res) {
+  if (st.ctx.route_hook && st.ctx.route_hook(req, res)) return;  // routed upstream (docs/router.md)
   const Clock::time_point t0 = Clock::now();
   std::optional<json> body = parse_body(req, res);
   if (!body) return;
@@ -396,6 +397,7 @@ void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response
 }
 
 void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Response& res) {
+  if (st.ctx.route_hook && st.ctx.route_hook(req, res)) return;  // routed upstream (docs/router.md)
   const Clock::time_point t0 = Clock::now();
   std::optional<json> body = parse_body(req, res);
   if (!body) return;

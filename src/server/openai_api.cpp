@@ -540,6 +540,7 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
 
 void handle_completion(const httplib::Request& req, httplib::Response& res, ServerContext& ctx,
                        bool chat) {
+  if (ctx.route_hook && ctx.route_hook(req, res)) return;  // routed upstream (docs/router.md)
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) {
     ApiError e = invalid("", "the request body is not valid JSON");

@@ -1,6 +1,8 @@
 // See server_config.h. toml++ is used header-only, in this file alone (it is a large header).
 #include "server/server_config.h"
 
+#include "router/router_config.h"  // [[local]], [[upstream]], [route]: parsed there
+
 // Errors as values: parse() returns a parse_result instead of throwing.
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
@@ -103,7 +105,7 @@ Status parse_server_config(std::string_view text, std::string_view origin, Serve
   }
   const toml::table& root = parsed.table();
   for (const auto& [key, node] : root) {
-    if (key != "server" && key != "models")
+    if (key != "server" && key != "models" && !router::is_router_table(key))
       return at(origin, node, "unknown section '" + std::string(key.str()) + "' (expected [server] or [[models]])");
   }
   if (const toml::node* sn = root.get("server")) {

@@ -7,11 +7,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 }
 
 namespace hearth::server {
@@ -38,6 +41,9 @@ struct ServerContext {
   std::string version = HEARTH_VERSION;
   std::atomic<bool> draining{false};    // set on SIGINT/SIGTERM: new requests get 503
   std::atomic<int> in_flight{0};        // requests being handled (the drain waits for 0)
+  // The router (src/router, docs/router.md), called first by each completion handler: true when
+  // it wrote the response (proxied upstream); may rewrite the model for the local handler.
+  std::function<bool(const httplib::Request&, httplib::Response&)> route_hook;
 };
 
 // The route sets, each in its own file (openai_api.h, ollama_api.h); http_server.cpp calls

@@ -249,6 +249,48 @@ INSTANTIATE_TEST_SUITE_P(Synth, BatchTest,
                            return s;
                          });
 
+// With a Q8_0 KV cache the rows are quantised as they are stored, each on its own: batching
+// and prefix copies stay exact.
+TEST(BatchQ8Cache, TogetherEqualsAloneAndCopiesPrefixes) {
+  const auto path = test::models_dir() / "synth" / "synth-llama3-tiny-Q8_0.gguf";
+  HEARTH_REQUIRE_FILE(path);
+  Result<std::shared_ptr<const Model>> m = Model::load(path, *choose_kernels().table);
+  ASSERT_TRUE(m) << m.error().message;
+  ThreadPool pool(test_threads());
+  SessionOptions o;
+  o.n_ctx = 64;
+  o.cache_types = {GgmlType::Q8_0, GgmlType::Q8_0};
+  Result<Session> a = Session::create(*m, pool, o), b = Session::create(*m, pool, o);
+  Result<Session> a1 = Session::create(*m, pool, o), b1 = Session::create(*m, pool, o);
+  ASSERT_TRUE(a && b && a1 && b1);
+  const std::vector<int32_t> pa = make_tokens(9, 12), pb = make_tokens(4, 13);
+  BatchDecoder batch(*m);
+  std::vector<BatchItem> items(2);
+  items[0] = BatchItem{&*a, pa, false, {}};
+  items[1] = BatchItem{&*b, pb, true, {}};
+  ASSERT_TRUE(batch.decode(pool, items));
+  Result<std::span<const float>> ra = a1->decode(pa, false);
+  ASSERT_TRUE(ra);
+  EXPECT_LE(max_diff(items[0].logits, *ra), kMaxDiff);
+  Result<std::span<const float>> rb = b1->decode(pb, true);
+  ASSERT_TRUE(rb);
+  EXPECT_LE(max_diff(items[1].logits, *rb), kMaxDiff);
+
+  // b continues from a's first 6 positions, c decodes the same text from scratch.
+  Result<Session> c = Session::create(*m, pool, o);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(b->copy_prefix_from(*a, 6));
+  std::vector<int32_t> text(pa.begin(), pa.begin() + 6);
+  const std::vector<int32_t> rest = make_tokens(3, 14);
+  text.insert(text.end(), rest.begin(), rest.end());
+  Result<std::span<const float>> got = b->decode(rest, false);
+  ASSERT_TRUE(got);
+  const std::vector<float> got_row(got->begin(), got->end());
+  Result<std::span<const float>> want = c->decode(text, false);
+  ASSERT_TRUE(want);
+  EXPECT_LE(max_diff(got_row, *want), kMaxDiff);
+}
+
 // Prefixes longer than a cache chunk (256 positions) cross chunk boundaries on both sides.
 TEST(BatchCopyPrefix, AcrossCacheChunks) {
   if (emulated()) GTEST_SKIP() << "emulated: a 300-token prompt takes too long";

@@ -9,6 +9,7 @@ packages=(
   g++-aarch64-linux-gnu qemu-user             # the Raspberry Pi's arm64 path, run under qemu
   libcpp-httplib-dev libtomlplusplus-dev curl # hearth serve: HTTP, --config; curl for its tests
   libcpp-httplib0.11:arm64                    # the arm64 cross build links httplib's arm64 library
+  libc6:arm64 libstdc++6:arm64                # one consistent arm64 runtime (ld.so + libc) for qemu
 )
 # The arm64 runtime of cpp-httplib (and its libssl/zlib/brotli) comes from Debian's arm64
 # archive through multiarch: the cross linker and qemu both look in /usr/lib/aarch64-linux-gnu.

@@ -30,8 +30,8 @@ namespace {
 
 constexpr float kMaxDiff = 0.0f;  // see the file comment
 
-// scripts/test.sh sets QEMU_CPU for the aarch64 run: there one thread (spinning workers crawl
-// under emulation), one file per architecture, no long prompts.
+// scripts/test.sh sets QEMU_CPU for the aarch64 run: there one thread, one file per architecture,
+// no long prompts (emulation is ~20x slower; the batching arithmetic is what is checked there).
 bool emulated() {
   const char* cpu = std::getenv("QEMU_CPU");
   return cpu != nullptr && *cpu != '\0';

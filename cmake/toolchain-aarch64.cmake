@@ -9,4 +9,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # Tests run under user-mode qemu; the CPU model is chosen per test run (cortex-a72 / max).
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu)
+# No -L /usr/aarch64-linux-gnu: the guest's ld.so and libraries both come from the host's arm64
+# multiarch tree (libc6:arm64 ...). That prefix would pair the cross sysroot's ld.so with the
+# multiarch libc.so.6 — two glibc builds whose private layouts differ (pthread_create loops).
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64)

@@ -167,8 +167,10 @@ int run_serve(const ServeArgs& a) {
   std::thread preload;
   if (!ro.models.empty()) {
     const std::string first = ro.models.front().alias;
+    ctx.preloading.store(true);
     preload = std::thread([&ctx, first] {
       server::Acquired a = ctx.registry->acquire(first);
+      ctx.preloading.store(false);
       if (!a.model) std::fprintf(stderr, "hearth serve: %s\n", a.error.message.c_str());
     });
   }

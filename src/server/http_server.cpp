@@ -182,7 +182,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerContext& ctx) {
     std::string status = "ok";
     if (ctx.draining.load())
       status = "draining";
-    else if (!ctx.registry || ctx.registry->loading() || !ctx.registry->can_serve())
+    else if (!ctx.registry || ctx.preloading.load() || ctx.registry->loading() ||
+             !ctx.registry->can_serve())
       status = "loading";
     res.status = status == "ok" ? 200 : 503;
     res.set_content(json{{"status", status}}.dump(), "application/json");

@@ -40,6 +40,9 @@ struct ServerContext {
   std::chrono::system_clock::time_point start_time = std::chrono::system_clock::now();
   std::string version = HEARTH_VERSION;
   std::atomic<bool> draining{false};    // set on SIGINT/SIGTERM: new requests get 503
+  // Set before the listener starts while the first model is still to be loaded at startup, so
+  // GET /health cannot answer 200 in the instant before the preload begins.
+  std::atomic<bool> preloading{false};
   std::atomic<int> in_flight{0};        // requests being handled (the drain waits for 0)
   // The router (src/router, docs/router.md), called first by each completion handler: true when
   // it wrote the response (proxied upstream); may rewrite the model for the local handler.

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   hearth::cli::add_quantize_command(app, exit_code);
   hearth::cli::add_synth_command(app, exit_code);
   hearth::cli::add_tokenize_command(app, exit_code);
+  hearth::cli::add_embed_command(app, exit_code);
   hearth::cli::add_logits_command(app, exit_code);
   hearth::cli::add_run_command(app, exit_code);
   hearth::cli::add_chat_command(app, exit_code);

@@ -45,8 +45,9 @@ Result<Arch> arch_from_name(const gguf::File& file, const std::string& name) {
   if (name == "qwen2") return Arch::kQwen2;
   if (name == "phi3") return Arch::kPhi3;
   if (name == "stablelm") return Arch::kStableLm;
+  if (name == "bert") return Arch::kBert;
   return Error{file.name() + ": unsupported architecture '" + name +
-               "' (hearth runs llama, qwen2, phi3, stablelm)"};
+               "' (hearth runs llama, qwen2, phi3, stablelm, bert)"};
 }
 
 }  // namespace
@@ -96,8 +97,23 @@ Result<ModelConfig> load_config(const gguf::File& file) {
   c.n_vocab = embd->ne[1];
   c.tied_output = file.find_tensor("output.weight") == nullptr;
 
-  // Norms: stablelm uses LayerNorm (with bias), the others RMSNorm.
-  if (c.arch == Arch::kStableLm) {
+  if (c.arch == Arch::kBert) {
+    // An encoder: hidden states pooled into one vector. Pooling absent: mean, what the
+    // sentence-transformers models (MiniLM, bge) are trained with.
+    c.embedding_only = true;
+    const std::string pk = keys.key("pooling_type");
+    if (file.find(pk) != nullptr) {
+      Result<uint64_t> p = file.get_uint(pk);
+      if (!p) return Error{file.name() + ": " + p.error().message};
+      if (*p > 3)
+        return Error{file.name() + ": " + pk + " = " + std::to_string(*p) +
+                     " is not supported (0 none, 1 mean, 2 cls, 3 last)"};
+      c.pooling = static_cast<Pooling>(*p);
+    }
+  }
+
+  // Norms: stablelm and bert use LayerNorm (with bias), the others RMSNorm.
+  if (c.arch == Arch::kStableLm || c.arch == Arch::kBert) {
     c.norm_type = NormType::kLayer;
     if (file.find(keys.key("attention.layer_norm_epsilon")) == nullptr)
       return Error{file.name() + ": key " + keys.key("attention.layer_norm_epsilon") + " is missing"};

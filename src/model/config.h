@@ -12,7 +12,11 @@
 
 namespace hearth {
 
-enum class Arch { kLlama, kQwen2, kPhi3, kStableLm };
+enum class Arch { kLlama, kQwen2, kPhi3, kStableLm, kBert };
+
+// How an embedding model turns its per-token hidden states into one vector (the GGUF
+// `<arch>.pooling_type` values, as llama.cpp numbers them).
+enum class Pooling { kNone = 0, kMean = 1, kCls = 2, kLast = 3 };
 
 enum class NormType { kRms, kLayer };  // RMSNorm (weight only) or LayerNorm (weight + bias)
 
@@ -41,6 +45,10 @@ struct ModelConfig {
 
   int64_t sliding_window = 0;  // 0: attend to the whole context
   bool tied_output = false;    // logits through token_embd (no output.weight)
+
+  // Embedding models (bert): no logits, only hidden states pooled per `pooling`.
+  bool embedding_only = false;
+  Pooling pooling = Pooling::kMean;  // bert: <arch>.pooling_type; decoders: asked per request
 
   int64_t n_embd_q() const { return n_head * head_dim; }
   int64_t n_embd_kv() const { return n_head_kv * head_dim; }

@@ -21,7 +21,9 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::File file, const Ker
 
   const WeightLoader loader(model->file_, kernels);
   model->weights_.layers.resize(static_cast<size_t>(c.n_layer));
-  if (Status s = load_common_weights(loader, c, model->weights_); !s) return s.error();
+  // An encoder has no output norm or matrix: its file carries only what bert.cpp loads.
+  if (c.arch != Arch::kBert)
+    if (Status s = load_common_weights(loader, c, model->weights_); !s) return s.error();
   Status s;
   switch (c.arch) {
     case Arch::kLlama:
@@ -39,6 +41,10 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::File file, const Ker
     case Arch::kStableLm:
       s = load_stablelm_weights(loader, c, model->weights_);
       model->forward_ = forward_stablelm;
+      break;
+    case Arch::kBert:
+      s = load_bert_weights(loader, c, model->weights_);
+      model->forward_ = forward_bert_logits;  // an Error: bert has no logits (runtime/embed.h)
       break;
   }
   if (!s) return s.error();

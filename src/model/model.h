@@ -48,5 +48,8 @@ Status load_phi3_weights(const WeightLoader& loader, const ModelConfig& c, Model
 Status forward_phi3(ForwardContext& ctx);
 Status load_stablelm_weights(const WeightLoader& loader, const ModelConfig& c, ModelWeights& w);
 Status forward_stablelm(ForwardContext& ctx);
+Status load_bert_weights(const WeightLoader& loader, const ModelConfig& c, ModelWeights& w);
+Status forward_bert_logits(ForwardContext& ctx);  // always an Error: bert only embeds
+
 
 }  // namespace hearth

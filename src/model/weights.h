@@ -32,6 +32,14 @@ struct LayerWeights {
   WeightMatrix ffn_gate;               // (n_ff, n_embd); empty when fused into ffn_up (phi3)
   WeightMatrix ffn_up;                 // (n_ff, n_embd) or (2 n_ff, n_embd): gate rows first
   WeightMatrix ffn_down;               // (n_embd, n_ff)
+  // bert (post-norm encoder): output/FFN biases and the LayerNorms after each residual.
+  const float* bo = nullptr;               // (n_embd) attn_output.bias
+  const float* ffn_up_b = nullptr;         // (n_ff)
+  const float* ffn_down_b = nullptr;       // (n_embd)
+  const float* attn_out_norm = nullptr;    // (n_embd) attn_output_norm, after x + attention
+  const float* attn_out_norm_b = nullptr;  // (n_embd)
+  const float* layer_out_norm = nullptr;   // (n_embd) layer_output_norm, after x + FFN
+  const float* layer_out_norm_b = nullptr; // (n_embd)
 };
 
 struct ModelWeights {
@@ -44,6 +52,11 @@ struct ModelWeights {
   const float* rope_freqs = nullptr;
   const float* rope_factors_short = nullptr;
   const float* rope_factors_long = nullptr;
+  // bert's input embeddings: x = LN(token_embd[id] + token_types[0] + position_embd[pos]).
+  const gguf::TensorInfo* token_types = nullptr;   // (n_token_types, n_embd)
+  const gguf::TensorInfo* position_embd = nullptr; // (n_ctx_train, n_embd)
+  const float* token_embd_norm = nullptr;          // (n_embd)
+  const float* token_embd_norm_b = nullptr;        // (n_embd)
   std::vector<LayerWeights> layers;
 };
 

@@ -13,6 +13,10 @@ void swiglu(const float* gate, int64_t gate_stride, const float* up, int64_t up_
   }
 }
 
+void gelu_inplace(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = gelu(x[i]);
+}
+
 void add_bias(float* x, const float* bias, int64_t n_rows, int64_t n) {
   for (int64_t r = 0; r < n_rows; ++r)
     for (int64_t i = 0; i < n; ++i) x[r * n + i] += bias[i];

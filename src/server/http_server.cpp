@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "server/embeddings_api.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/ollama_api.h"
@@ -197,6 +198,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerContext& ctx) {
   });
   register_openai_routes(svr, ctx);
   register_ollama_routes(svr, ctx);
+  register_embedding_routes(svr, ctx);
 
   if (ctx.options.port == 0) {
     hs->port_ = svr.bind_to_any_port(ctx.options.host);

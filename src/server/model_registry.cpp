@@ -164,6 +164,14 @@ Acquired ModelRegistry::acquire(std::string_view name) {
   return out;
 }
 
+Result<std::vector<Embedding>> LoadedModel::embed(std::span<const std::vector<int32_t>> inputs,
+                                                  const EmbedOptions& options) {
+  std::lock_guard lock(embed_mu_);
+  if (!embed_pool_) embed_pool_ = std::make_unique<ThreadPool>(embed_threads_);
+  if (!embedder_) embedder_ = std::make_unique<Embedder>(model_);
+  return embedder_->embed(*embed_pool_, inputs, options);
+}
+
 Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const ModelSpec& spec) {
   std::error_code ec;
   const uint64_t file_bytes = std::filesystem::file_size(spec.path, ec);
@@ -207,6 +215,8 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const ModelSpec& spec) 
       m->template_.emplace(std::move(*ct));
   }
   so.n_ctx = n_ctx;
+  m->embed_threads_ = so.n_threads > 0 ? so.n_threads
+                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Result<std::unique_ptr<Scheduler>> sched = Scheduler::create(m->model_, *m->vocab_, so, metrics_);
   if (!sched) return Error{"model " + spec.alias + ": " + sched.error().message};
   m->scheduler_ = std::move(*sched);

@@ -22,6 +22,8 @@
 #include "chat/chat_template.h"
 #include "core/status.h"
 #include "model/model.h"
+#include "runtime/embed.h"
+#include "runtime/thread_pool.h"
 #include "server/scheduler.h"
 #include "tokenizer/vocab.h"
 
@@ -66,6 +68,14 @@ class LoadedModel {
   // Plain text completion: tokenized with the vocabulary's BOS/EOS rules.
   std::vector<int32_t> tokenize_prompt(std::string_view text) const;
 
+  // An encoder (bert): embeddings only; chat and completion requests are refused.
+  bool embedding_only() const { return model_->config().embedding_only; }
+  // Embeddings of tokenized inputs (runtime/embed.h). Requests of one model take turns: each
+  // runs on the model's own embedding pool (created on first use) with its own scratch.
+  Result<std::vector<Embedding>> embed(std::span<const std::vector<int32_t>> inputs,
+                                       const EmbedOptions& options);
+  int64_t embedding_dim() const { return model_->config().n_embd; }
+
  private:
   friend class ModelRegistry;
   LoadedModel() = default;
@@ -74,6 +84,10 @@ class LoadedModel {
   std::unique_ptr<tokenizer::Vocab> vocab_;
   std::optional<chat::ChatTemplate> template_;
   std::string template_source_;
+  int embed_threads_ = 1;
+  std::mutex embed_mu_;                   // guards the two below
+  std::unique_ptr<ThreadPool> embed_pool_;
+  std::unique_ptr<Embedder> embedder_;
   std::unique_ptr<Scheduler> scheduler_;  // last member: destroyed (joined) first
   uint64_t file_bytes_ = 0;
   std::chrono::system_clock::time_point loaded_at_;

@@ -102,6 +102,10 @@ std::shared_ptr<LoadedModel> acquire(ServerContext& ctx, const std::string& name
   return nullptr;
 }
 
+std::string embedding_only_message(const LoadedModel& m) {
+  return "\"" + m.alias() + "\" is an embedding model and does not support generate or chat; use /api/embed";
+}
+
 std::chrono::seconds default_keep_alive(const ModelRegistry& registry, std::string_view alias) {
   for (const ModelSpec& s : registry.options().models)
     if (s.alias == alias && s.keep_alive) return *s.keep_alive;
@@ -386,6 +390,7 @@ void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response
               {"done", true}};
     return send_json(res, j);
   }
+  if (x->model->embedding_only()) return send_error(res, 400, embedding_only_message(*x->model));
   x->chat = true;
   x->tools = !r->tools.is_null();
   Result<std::vector<int32_t>> ids = x->tools || r->has_tool_messages
@@ -417,6 +422,7 @@ void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Resp
               {"done_reason", unload ? "unload" : "load"}};
     return send_json(res, j);
   }
+  if (x->model->embedding_only()) return send_error(res, 400, embedding_only_message(*x->model));
   std::vector<int32_t> ids;
   if (r->raw) {
     ids = x->model->tokenize_prompt(r->prompt);
@@ -548,11 +554,7 @@ void register_ollama_routes(httplib::Server& server, ServerContext& ctx) {
     res.set_content("Ollama is running", "text/plain; charset=utf-8");
   };
   server.Get("/", running);
-  const auto no_embeddings = [](const httplib::Request&, httplib::Response& res) {
-    send_error(res, 501, "embeddings are not supported by hearth yet");
-  };
-  server.Post("/api/embed", no_embeddings);
-  server.Post("/api/embeddings", no_embeddings);
+  // /api/embed and /api/embeddings: embeddings_api.cpp.
   const auto no_management = [](const httplib::Request& req, httplib::Response& res) {
     send_error(res, 501,
                "hearth serves the GGUF files it was started with; " + req.path +

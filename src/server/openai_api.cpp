@@ -566,6 +566,13 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
     return send_error(res, e);
   }
   x->model = std::move(a.model);
+  if (x->model->embedding_only()) {
+    ApiError e = invalid("model", "model '" + x->model->alias() +
+                                      "' is an embedding model and does not support " +
+                                      (chat ? "chat completions" : "completions") + "; use /v1/embeddings");
+    e.code = "model_not_supported";
+    return send_error(res, e);
+  }
   if (chat) {
     Result<std::vector<int32_t>> ids = x->model->render_chat(x->request.messages);
     if (!ids) {

@@ -199,8 +199,10 @@ test('raw NDJSON framing and errors with Ollama status codes', { skip }, async (
   const bad = await fetch(`${server.url}/api/generate`, { method: 'POST', body: '{not json' });
   assert.equal(bad.status, 400);
   assert.equal(typeof (await bad.json()).error, 'string');
+  // A decoder embeds too (mean pooling of its final hidden states): embeddings.test.mjs.
   const embed = await fetch(`${server.url}/api/embed`, { method: 'POST', body: JSON.stringify({ model: 'synth', input: 'x' }) });
-  assert.equal(embed.status, 501);
+  assert.equal(embed.status, 200);
+  assert.equal((await embed.json()).embeddings[0].length, 256);
   // The client raises ResponseError with the status and the server's message.
   await assert.rejects(client.chat({ model: 'missing', messages, stream: false }),
     (err) => err.status_code === 404 && /not found/.test(err.error));

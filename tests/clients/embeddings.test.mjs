@@ -119,6 +119,12 @@ test('ollama embed: string and list, durations, truncate', { skip }, async () =>
     (e) => e.status_code === 400 && /embedding model/.test(e.error));
 });
 
+test('ollama show: an encoder has the embedding capability only', { skip }, async () => {
+  const s = await ollama.show({ model: 'minilm' });
+  assert.deepEqual(s.capabilities, ['embedding']);
+  assert.equal(s.details.family, 'bert');
+});
+
 test('ollama legacy embeddings: prompt → embedding', { skip }, async () => {
   const r = await ollama.embeddings({ model: 'minilm', prompt: 'A cat sat on the mat.' });
   assert.equal(r.embedding.length, 384);

@@ -45,44 +45,37 @@ void add_row(const gguf::TensorInfo& table, int64_t index, int64_t n_embd, float
 }  // namespace
 
 Status load_bert_weights(const WeightLoader& ld, const ModelConfig& c, ModelWeights& w) {
-#define LOAD(dst, expr)           \
-  do {                            \
-    auto r_ = (expr);             \
-    if (!r_) return r_.error();   \
-    (dst) = *r_;                  \
-  } while (0)
-  LOAD(w.token_embd, ld.tensor("token_embd.weight", {c.n_embd, c.n_vocab}));
+  HEARTH_LOAD(w.token_embd, ld.tensor("token_embd.weight", {c.n_embd, c.n_vocab}));
   const gguf::TensorInfo* types = ld.file().find_tensor("token_types.weight");
   if (types == nullptr) return Error{ld.file().name() + ": tensor token_types.weight is missing"};
   if (types->ne.size() != 2 || types->ne[1] < 1)
     return Error{ld.file().name() + ": tensor token_types.weight must be (n_embd, n_types)"};
-  LOAD(w.token_types, ld.tensor("token_types.weight", {c.n_embd, types->ne[1]}));
-  LOAD(w.position_embd, ld.tensor("position_embd.weight", {c.n_embd, c.context_length}));
-  LOAD(w.token_embd_norm, ld.vector("token_embd_norm.weight", c.n_embd));
-  LOAD(w.token_embd_norm_b, ld.vector("token_embd_norm.bias", c.n_embd));
+  HEARTH_LOAD(w.token_types, ld.tensor("token_types.weight", {c.n_embd, types->ne[1]}));
+  HEARTH_LOAD(w.position_embd, ld.tensor("position_embd.weight", {c.n_embd, c.context_length}));
+  HEARTH_LOAD(w.token_embd_norm, ld.vector("token_embd_norm.weight", c.n_embd));
+  HEARTH_LOAD(w.token_embd_norm_b, ld.vector("token_embd_norm.bias", c.n_embd));
   if (c.n_head_kv != c.n_head || c.n_embd_q() != c.n_embd)
     return Error{ld.file().name() + ": bert with grouped-query or resized heads is not supported"};
   for (int64_t il = 0; il < c.n_layer; ++il) {
     LayerWeights& l = w.layers[static_cast<size_t>(il)];
     auto name = [&](const char* s) { return layer_tensor(il, s); };
-    LOAD(l.wq, ld.matrix(name("attn_q.weight"), c.n_embd, c.n_embd));
-    LOAD(l.wk, ld.matrix(name("attn_k.weight"), c.n_embd, c.n_embd));
-    LOAD(l.wv, ld.matrix(name("attn_v.weight"), c.n_embd, c.n_embd));
-    LOAD(l.bq, ld.vector(name("attn_q.bias"), c.n_embd));
-    LOAD(l.bk, ld.vector(name("attn_k.bias"), c.n_embd));
-    LOAD(l.bv, ld.vector(name("attn_v.bias"), c.n_embd));
-    LOAD(l.wo, ld.matrix(name("attn_output.weight"), c.n_embd, c.n_embd));
-    LOAD(l.bo, ld.vector(name("attn_output.bias"), c.n_embd));
-    LOAD(l.attn_out_norm, ld.vector(name("attn_output_norm.weight"), c.n_embd));
-    LOAD(l.attn_out_norm_b, ld.vector(name("attn_output_norm.bias"), c.n_embd));
-    LOAD(l.ffn_up, ld.matrix(name("ffn_up.weight"), c.n_embd, c.n_ff));
-    LOAD(l.ffn_up_b, ld.vector(name("ffn_up.bias"), c.n_ff));
-    LOAD(l.ffn_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
-    LOAD(l.ffn_down_b, ld.vector(name("ffn_down.bias"), c.n_embd));
-    LOAD(l.layer_out_norm, ld.vector(name("layer_output_norm.weight"), c.n_embd));
-    LOAD(l.layer_out_norm_b, ld.vector(name("layer_output_norm.bias"), c.n_embd));
+    HEARTH_LOAD(l.wq, ld.matrix(name("attn_q.weight"), c.n_embd, c.n_embd));
+    HEARTH_LOAD(l.wk, ld.matrix(name("attn_k.weight"), c.n_embd, c.n_embd));
+    HEARTH_LOAD(l.wv, ld.matrix(name("attn_v.weight"), c.n_embd, c.n_embd));
+    HEARTH_LOAD(l.bq, ld.vector(name("attn_q.bias"), c.n_embd));
+    HEARTH_LOAD(l.bk, ld.vector(name("attn_k.bias"), c.n_embd));
+    HEARTH_LOAD(l.bv, ld.vector(name("attn_v.bias"), c.n_embd));
+    HEARTH_LOAD(l.wo, ld.matrix(name("attn_output.weight"), c.n_embd, c.n_embd));
+    HEARTH_LOAD(l.bo, ld.vector(name("attn_output.bias"), c.n_embd));
+    HEARTH_LOAD(l.attn_out_norm, ld.vector(name("attn_output_norm.weight"), c.n_embd));
+    HEARTH_LOAD(l.attn_out_norm_b, ld.vector(name("attn_output_norm.bias"), c.n_embd));
+    HEARTH_LOAD(l.ffn_up, ld.matrix(name("ffn_up.weight"), c.n_embd, c.n_ff));
+    HEARTH_LOAD(l.ffn_up_b, ld.vector(name("ffn_up.bias"), c.n_ff));
+    HEARTH_LOAD(l.ffn_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
+    HEARTH_LOAD(l.ffn_down_b, ld.vector(name("ffn_down.bias"), c.n_embd));
+    HEARTH_LOAD(l.layer_out_norm, ld.vector(name("layer_output_norm.weight"), c.n_embd));
+    HEARTH_LOAD(l.layer_out_norm_b, ld.vector(name("layer_output_norm.bias"), c.n_embd));
   }
-#undef LOAD
   return {};
 }
 

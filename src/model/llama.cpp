@@ -13,26 +13,19 @@ Status load_llama_weights(const WeightLoader& ld, const ModelConfig& c, ModelWei
   for (int64_t il = 0; il < c.n_layer; ++il) {
     LayerWeights& l = w.layers[static_cast<size_t>(il)];
     auto name = [&](const char* s) { return layer_tensor(il, s); };
-#define LOAD(dst, expr)           \
-  do {                            \
-    auto r_ = (expr);             \
-    if (!r_) return r_.error();   \
-    (dst) = *r_;                  \
-  } while (0)
-    LOAD(l.attn_norm, ld.vector(name("attn_norm.weight"), c.n_embd));
-    LOAD(l.wq, ld.matrix(name("attn_q.weight"), c.n_embd, c.n_embd_q()));
-    LOAD(l.wk, ld.matrix(name("attn_k.weight"), c.n_embd, c.n_embd_kv()));
-    LOAD(l.wv, ld.matrix(name("attn_v.weight"), c.n_embd, c.n_embd_kv()));
-    LOAD(l.wo, ld.matrix(name("attn_output.weight"), c.n_embd_q(), c.n_embd));
+    HEARTH_LOAD(l.attn_norm, ld.vector(name("attn_norm.weight"), c.n_embd));
+    HEARTH_LOAD(l.wq, ld.matrix(name("attn_q.weight"), c.n_embd, c.n_embd_q()));
+    HEARTH_LOAD(l.wk, ld.matrix(name("attn_k.weight"), c.n_embd, c.n_embd_kv()));
+    HEARTH_LOAD(l.wv, ld.matrix(name("attn_v.weight"), c.n_embd, c.n_embd_kv()));
+    HEARTH_LOAD(l.wo, ld.matrix(name("attn_output.weight"), c.n_embd_q(), c.n_embd));
     // Some llama-architecture conversions carry attention biases; use them when present.
-    LOAD(l.bq, ld.optional_vector(name("attn_q.bias"), c.n_embd_q()));
-    LOAD(l.bk, ld.optional_vector(name("attn_k.bias"), c.n_embd_kv()));
-    LOAD(l.bv, ld.optional_vector(name("attn_v.bias"), c.n_embd_kv()));
-    LOAD(l.ffn_norm, ld.vector(name("ffn_norm.weight"), c.n_embd));
-    LOAD(l.ffn_gate, ld.matrix(name("ffn_gate.weight"), c.n_embd, c.n_ff));
-    LOAD(l.ffn_up, ld.matrix(name("ffn_up.weight"), c.n_embd, c.n_ff));
-    LOAD(l.ffn_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
-#undef LOAD
+    HEARTH_LOAD(l.bq, ld.optional_vector(name("attn_q.bias"), c.n_embd_q()));
+    HEARTH_LOAD(l.bk, ld.optional_vector(name("attn_k.bias"), c.n_embd_kv()));
+    HEARTH_LOAD(l.bv, ld.optional_vector(name("attn_v.bias"), c.n_embd_kv()));
+    HEARTH_LOAD(l.ffn_norm, ld.vector(name("ffn_norm.weight"), c.n_embd));
+    HEARTH_LOAD(l.ffn_gate, ld.matrix(name("ffn_gate.weight"), c.n_embd, c.n_ff));
+    HEARTH_LOAD(l.ffn_up, ld.matrix(name("ffn_up.weight"), c.n_embd, c.n_ff));
+    HEARTH_LOAD(l.ffn_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
   }
   return {};
 }

@@ -11,19 +11,12 @@ Status load_phi3_weights(const WeightLoader& ld, const ModelConfig& c, ModelWeig
   for (int64_t il = 0; il < c.n_layer; ++il) {
     LayerWeights& l = w.layers[static_cast<size_t>(il)];
     auto name = [&](const char* s) { return layer_tensor(il, s); };
-#define LOAD(dst, expr)           \
-  do {                            \
-    auto r_ = (expr);             \
-    if (!r_) return r_.error();   \
-    (dst) = *r_;                  \
-  } while (0)
-    LOAD(l.attn_norm, ld.vector(name("attn_norm.weight"), c.n_embd));
-    LOAD(l.wqkv, ld.matrix(name("attn_qkv.weight"), c.n_embd, n_qkv));
-    LOAD(l.wo, ld.matrix(name("attn_output.weight"), c.n_embd_q(), c.n_embd));
-    LOAD(l.ffn_norm, ld.vector(name("ffn_norm.weight"), c.n_embd));
-    LOAD(l.ffn_up, ld.matrix(name("ffn_up.weight"), c.n_embd, 2 * c.n_ff));
-    LOAD(l.ffn_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
-#undef LOAD
+    HEARTH_LOAD(l.attn_norm, ld.vector(name("attn_norm.weight"), c.n_embd));
+    HEARTH_LOAD(l.wqkv, ld.matrix(name("attn_qkv.weight"), c.n_embd, n_qkv));
+    HEARTH_LOAD(l.wo, ld.matrix(name("attn_output.weight"), c.n_embd_q(), c.n_embd));
+    HEARTH_LOAD(l.ffn_norm, ld.vector(name("ffn_norm.weight"), c.n_embd));
+    HEARTH_LOAD(l.ffn_up, ld.matrix(name("ffn_up.weight"), c.n_embd, 2 * c.n_ff));
+    HEARTH_LOAD(l.ffn_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
   }
   return {};
 }

@@ -95,3 +95,11 @@ std::string layer_tensor(int64_t layer, const char* suffix);
 Status load_common_weights(const WeightLoader& loader, const ModelConfig& c, ModelWeights& w);
 
 }  // namespace hearth
+
+// In a Status-returning loader: dst = *expr, or return its error (the file and tensor it names).
+#define HEARTH_LOAD(dst, expr)                \
+  do {                                        \
+    auto hearth_r_ = (expr);                  \
+    if (!hearth_r_) return hearth_r_.error(); \
+    (dst) = *hearth_r_;                       \
+  } while (0)

@@ -127,18 +127,7 @@ void handle_openai(const httplib::Request& req, httplib::Response& res, ServerCo
   ApiError err;
   if (!parse_openai_embedding_request(body, r, err)) return send_openai_error(res, err);
   Acquired a = ctx.registry->acquire(r.model);
-  if (!a.model) {
-    ApiError e;
-    e.status = a.error.http_status;
-    e.message = a.error.message;
-    if (e.status == 404) {
-      e.param = "model";
-      e.code = "model_not_found";
-    } else {
-      e.type = "server_error";
-    }
-    return send_openai_error(res, e);
-  }
+  if (!a.model) return send_openai_error(res, acquire_error(a.error));
   LoadedModel& m = *a.model;
   if (r.dimensions && *r.dimensions != m.embedding_dim())
     return send_openai_error(

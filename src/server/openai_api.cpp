@@ -149,6 +149,19 @@ json error_body(const ApiError& e) {
             {"code", e.code.empty() ? json(nullptr) : json(e.code)}}}};
 }
 
+ApiError acquire_error(const AcquireError& error) {
+  ApiError e;
+  e.status = error.http_status;
+  e.message = error.message;
+  if (e.status == 404) {
+    e.param = "model";
+    e.code = "model_not_found";
+  } else {
+    e.type = "server_error";
+  }
+  return e;
+}
+
 Result<OpenAiRequest> parse_openai_request(const json& body, bool chat, ApiError& err) {
   if (!body.is_object()) {
     err = invalid("", "the request body must be a JSON object");
@@ -553,18 +566,7 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
   x->chat = chat;
   x->request = std::move(*parsed);
   Acquired a = ctx.registry->acquire(x->request.model);
-  if (!a.model) {
-    ApiError e;
-    e.status = a.error.http_status;
-    e.message = a.error.message;
-    if (e.status == 404) {
-      e.param = "model";
-      e.code = "model_not_found";
-    } else {
-      e.type = "server_error";
-    }
-    return send_error(res, e);
-  }
+  if (!a.model) return send_error(res, acquire_error(a.error));
   x->model = std::move(a.model);
   if (x->model->embedding_only()) {
     ApiError e = invalid("model", "model '" + x->model->alias() +

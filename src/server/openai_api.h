@@ -8,6 +8,7 @@
 
 #include "chat/chat_template.h"
 #include "core/status.h"
+#include "server/model_registry.h"
 #include "server/scheduler.h"
 #include "server/server_context.h"
 
@@ -24,6 +25,8 @@ struct ApiError {
   std::string code;   // "" : null
 };
 nlohmann::json error_body(const ApiError& e);
+// A model the registry could not hand out, in OpenAI's shape (404 names `model`).
+ApiError acquire_error(const AcquireError& e);
 
 // The fields of a chat or text completion request, validated (types, ranges) with errors
 // naming the field. `chat`: messages are required, else prompt.

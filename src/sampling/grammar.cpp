@@ -182,13 +182,14 @@ bool GrammarMatcher::step(std::span<const int32_t> in, Utf8& u, uint8_t byte,
   const uint32_t lo = u.cp << (6 * u.need);
   const uint32_t hi = lo | ((uint32_t(1) << (6 * u.need)) - 1);
   const uint32_t min_cp = u.len == 2 ? 0x80 : u.len == 3 ? 0x800 : 0x10000;
-  if (hi < min_cp) return false;  // overlong
+  const uint32_t a = std::max(lo, min_cp), b = std::min(hi, 0x10FFFFu);
+  // Only overlong forms, past U+10FFFF, or only surrogates: no character can come of it, and
+  // accepting the byte would leave the state with no way forward.
+  if (a > b || (a >= 0xD800 && b <= 0xDFFF)) return false;
   out.clear();
   for (int32_t h : in) {
     if (h < 0) continue;
-    if (g_->sets[g_->elements[pool_[size_t(h)].pos].value].intersects(std::max(lo, min_cp),
-                                                                       std::min(hi, 0x10FFFFu)))
-      out.push_back(h);
+    if (g_->sets[g_->elements[pool_[size_t(h)].pos].value].intersects(a, b)) out.push_back(h);
   }
   return !out.empty();
 }

@@ -85,6 +85,13 @@ TEST(Grammar, PartialUtf8IsAcceptedOnlyWhereACharacterCanFollow) {
   EXPECT_FALSE(bad.accept("\xC0\xAF"));      // overlong '/'
   EXPECT_FALSE(bad.accept("\xED\xA0\x80"));  // a surrogate
   EXPECT_FALSE(bad.accept("\xF5"));          // past U+10FFFF
+  // Prefixes that no continuation byte can complete are refused at once, or the state
+  // would be left with nothing to accept (an empty mask).
+  EXPECT_FALSE(bad.accept("\xED\xA0"));      // only surrogates follow
+  EXPECT_FALSE(bad.accept("\xF4\x90"));      // only values past U+10FFFF follow
+  EXPECT_FALSE(bad.accept("\xE0\x80"));      // only overlong forms follow
+  EXPECT_TRUE(bad.accept("\xED\x9F"));       // U+D7C0..U+D7FF are characters
+  EXPECT_TRUE(bad.accept("\xBF"));
   EXPECT_TRUE(bad.accept("\xF0\x9F"));
   EXPECT_FALSE(bad.complete());              // a character is still open
 }

@@ -144,12 +144,13 @@ std::span<const int32_t> Sampler::window() const {
   return std::span<const int32_t>(history_).subspan(history_.size() - static_cast<size_t>(n));
 }
 
-Result<int32_t> Sampler::sample(std::span<const float> logits) {
+Result<int32_t> Sampler::sample(std::span<const float> logits, std::span<const uint8_t> allowed) {
   if (logits.empty()) return Error{"sampler: empty logits"};
   candidates_.clear();
   candidates_.reserve(logits.size());
   for (size_t i = 0; i < logits.size(); ++i) {
     const auto id = static_cast<int32_t>(i);
+    if (!allowed.empty() && (i >= allowed.size() || !allowed[i])) continue;
     if (filter_ && !filter_(id)) continue;
     // NaN would break the strict ordering the chain relies on; treat it as impossible.
     const float logit = std::isnan(logits[i]) ? -INFINITY : logits[i];

@@ -1,5 +1,5 @@
 // Token sampling: a fixed chain over one step's logits, with llama.cpp's defaults and order
-//   allowed-token filter → penalties → top-k → top-p → min-p → temperature → pick
+//   grammar mask / allowed-token filter → penalties → top-k → top-p → min-p → temperature → pick
 // (llama.cpp's common sampler applies top-p and min-p before temperature, so do we).
 // A Sampler is per-request state (recent tokens, RNG); the model it samples for is shared.
 #pragma once
@@ -54,7 +54,9 @@ class Sampler {
   explicit Sampler(SamplerParams params = {});
 
   // Chooses the next token. Errors: empty logits, or every token filtered out.
-  Result<int32_t> sample(std::span<const float> logits);
+  // `allowed` (a grammar's mask, grammar.h): when not empty, only ids with allowed[id] != 0
+  // are candidates; it applies first, so greedy and every cut-off see only grammatical tokens.
+  Result<int32_t> sample(std::span<const float> logits, std::span<const uint8_t> allowed = {});
   // Records a token of the sequence (prompt or generated) for the penalties.
   void accept(int32_t id);
   // Forget the history and restart the RNG from the seed.

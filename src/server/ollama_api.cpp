@@ -13,6 +13,7 @@
 #include "chat/model_template.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
+#include "sampling/json_schema.h"
 #include "server/ollama_json.h"
 #include "tokenizer/tokenizer.h"
 
@@ -337,10 +338,12 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
       [x](bool) { x->job->cancel(); });
 }
 
-void start(ServerContext& ctx, std::shared_ptr<Exchange> x, const Options& options, bool stream,
+void start(ServerContext& ctx, std::shared_ptr<Exchange> x, const Options& options,
+           std::shared_ptr<const sampling::Grammar> grammar, bool stream,
            const std::optional<std::chrono::milliseconds>& keep_alive, Clock::time_point t0,
            httplib::Response& res) {
   CompletionRequest cr = completion_request(ctx, x->prompt, options);
+  cr.grammar = std::move(grammar);  // `format`
   // Token ids of the answer come with the logprobs events; only /api/generate's context
   // needs them.
   if (x->want_context) cr.top_logprobs = 0;
@@ -353,6 +356,16 @@ void start(ServerContext& ctx, std::shared_ptr<Exchange> x, const Options& optio
     respond_streaming(std::move(x), res);
   else
     respond_whole(std::move(x), res);
+}
+
+// A `format` schema compiled again from the body text in key order (parsing validated it with
+// keys sorted): the output follows the declared property order.
+void order_format(const httplib::Request& req, Format format,
+                  std::shared_ptr<const sampling::Grammar>& grammar) {
+  if (format != Format::kSchema) return;
+  const ordered_json body = ordered_json::parse(req.body, nullptr, false);
+  if (body.is_object() && body.contains("format"))
+    if (auto g = sampling::compile_json_schema(body["format"])) grammar = *g;
 }
 
 std::optional<json> parse_body(const httplib::Request& req, httplib::Response& res) {
@@ -375,6 +388,7 @@ void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response
   if (!body) return;
   Result<ChatRequest> r = parse_chat_request(*body);
   if (!r) return send_error(res, 400, r.error().message);
+  order_format(req, r->format, r->grammar);
   auto x = std::make_shared<Exchange>();
   x->name = r->model;
   x->model = acquire(st.ctx, r->model, res);
@@ -398,7 +412,7 @@ void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response
                                          : x->model->render_chat(r->plain);
   if (!ids) return send_error(res, 400, ids.error().message);
   x->prompt = std::move(*ids);
-  start(st.ctx, std::move(x), r->options, r->stream, r->keep_alive, t0, res);
+  start(st.ctx, std::move(x), r->options, r->grammar, r->stream, r->keep_alive, t0, res);
 }
 
 void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Response& res) {
@@ -408,6 +422,7 @@ void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Resp
   if (!body) return;
   Result<GenerateRequest> r = parse_generate_request(*body);
   if (!r) return send_error(res, 400, r.error().message);
+  order_format(req, r->format, r->grammar);
   auto x = std::make_shared<Exchange>();
   x->name = r->model;
   x->model = acquire(st.ctx, r->model, res);
@@ -449,7 +464,7 @@ void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Resp
   x->chat = false;
   x->want_context = !r->raw;
   x->prompt = std::move(ids);
-  start(st.ctx, std::move(x), r->options, r->stream, r->keep_alive, t0, res);
+  start(st.ctx, std::move(x), r->options, r->grammar, r->stream, r->keep_alive, t0, res);
 }
 
 json model_json(OllamaState& st, const ModelEntry& e, ModelFacts* facts_out = nullptr) {

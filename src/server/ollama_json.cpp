@@ -1,7 +1,7 @@
 // See ollama_json.h. Where hearth differs from Ollama: `num_ctx` is validated but the context
-// of a slot is fixed when the model loads (--ctx-size), so it only informs; `format`, images,
-// `suffix`, a Go `template` override and thinking are refused with a 400 that says so rather
-// than silently ignored.
+// of a slot is fixed when the model loads (--ctx-size), so it only informs; images, `suffix`,
+// a Go `template` override and thinking are refused with a 400 that says so rather than
+// silently ignored. `format` ("json" or a JSON schema) becomes a grammar (sampling/json_schema.h).
 #include "server/ollama_json.h"
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <random>
 
 #include "quant/ggml_type.h"
+#include "sampling/json_schema.h"
 
 namespace hearth::server::ollama {
 
@@ -80,13 +81,24 @@ Status read_string(const json& o, const char* key, std::string& out) {
   return {};
 }
 
-Result<Format> read_format(const json& body) {
+// `format`: its kind, and the grammar the output must follow.
+Status read_format(const json& body, Format& format,
+                   std::shared_ptr<const sampling::Grammar>& grammar) {
   auto it = body.find("format");
+  format = Format::kNone;
   if (it == body.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty()))
-    return Format::kNone;
-  if (it->is_string() && it->get<std::string>() == "json") return Format::kJson;
-  if (it->is_object()) return Format::kSchema;
-  return field_error("field \"format\" must be \"json\" or a JSON schema object");
+    return {};
+  if (it->is_string() && it->get<std::string>() == "json") {
+    format = Format::kJson;
+    grammar = sampling::compile_json_object();
+    return {};
+  }
+  if (!it->is_object()) return field_error("field \"format\" must be \"json\" or a JSON schema object");
+  format = Format::kSchema;
+  Result<std::shared_ptr<const sampling::Grammar>> g = sampling::compile_json_schema(*it);
+  if (!g) return field_error("field \"format\": " + g.error().message);
+  grammar = *g;
+  return {};
 }
 
 Result<bool> read_think(const json& body) {
@@ -98,10 +110,7 @@ Result<bool> read_think(const json& body) {
 }
 
 // What the request as a whole may not ask for (shared by chat and generate).
-Status refuse_unsupported(Format format, bool think) {
-  if (format != Format::kNone)
-    return field_error(
-        "\"format\" (JSON mode and structured outputs) is not supported by hearth yet");
+Status refuse_unsupported(bool think) {
   if (think) return field_error("this model does not support thinking");
   return {};
 }
@@ -432,13 +441,11 @@ Result<ChatRequest> parse_chat_request(const json& body) {
     if (!it->is_array()) return Error{"field \"tools\" must be a list"};
     if (!it->empty()) r.tools = ordered_json(*it);
   }
-  Result<Format> format = read_format(body);
-  if (!format) return format.error();
-  r.format = *format;
+  if (Status s = read_format(body, r.format, r.grammar); !s) return s.error();
   Result<bool> think = read_think(body);
   if (!think) return think.error();
   r.think = *think;
-  if (Status s = refuse_unsupported(r.format, r.think); !s) return s.error();
+  if (Status s = refuse_unsupported(r.think); !s) return s.error();
   return r;
 }
 
@@ -465,13 +472,11 @@ Result<GenerateRequest> parse_generate_request(const json& body) {
   if (!r.template_override.empty())
     return Error{"\"template\" (a Go template) is not supported by hearth; the model's own chat "
                  "template is used, or send \"raw\": true with a formatted prompt"};
-  Result<Format> format = read_format(body);
-  if (!format) return format.error();
-  r.format = *format;
+  if (Status s = read_format(body, r.format, r.grammar); !s) return s.error();
   Result<bool> think = read_think(body);
   if (!think) return think.error();
   r.think = *think;
-  if (Status s = refuse_unsupported(r.format, r.think); !s) return s.error();
+  if (Status s = refuse_unsupported(r.think); !s) return s.error();
   return r;
 }
 

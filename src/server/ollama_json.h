@@ -15,6 +15,7 @@
 #include "chat/chat_template.h"
 #include "core/status.h"
 #include "gguf/reader.h"
+#include "sampling/grammar.h"
 #include "sampling/sampler.h"
 #include "server/scheduler.h"
 
@@ -71,6 +72,7 @@ struct ChatRequest {
   std::optional<std::chrono::milliseconds> keep_alive;
   Options options;
   Format format = Format::kNone;
+  std::shared_ptr<const sampling::Grammar> grammar;  // `format` compiled (null: kNone)
   bool think = false;
 };
 
@@ -86,11 +88,13 @@ struct GenerateRequest {
   std::optional<std::chrono::milliseconds> keep_alive;
   Options options;
   Format format = Format::kNone;
+  std::shared_ptr<const sampling::Grammar> grammar;  // `format` compiled (null: kNone)
   bool think = false;
 };
 
 // Validation errors are 400 with a message naming the field. Requests hearth cannot honour
-// (images, a Go `template`, `suffix`, `format`, `think`: true) are also 400, saying so.
+// (images, a Go `template`, `suffix`, `think`: true, a `format` schema keyword the grammar
+// compiler does not support) are also 400, saying so.
 Result<ChatRequest> parse_chat_request(const json& body);
 Result<GenerateRequest> parse_generate_request(const json& body);
 // The model name a client sends, minus a ":latest" tag; the names /api/tags lists.

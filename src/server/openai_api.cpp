@@ -1,6 +1,7 @@
 // See openai_api.h. Field semantics follow OpenAI's API reference; where hearth differs:
 // n must be 1; top_k / min_p / repeat_penalty are accepted as llama.cpp's server does; without
-// a seed each request draws one.
+// a seed each request draws one; response_format json_schema is always enforced (as with
+// strict: true), within what sampling/json_schema.h supports (else a 400 naming the keyword).
 #include "server/openai_api.h"
 
 #include <httplib.h>
@@ -8,6 +9,7 @@
 #include <random>
 
 #include "server/metrics.h"
+#include "sampling/json_schema.h"
 #include "server/model_registry.h"
 #include "server/sse.h"
 
@@ -139,6 +141,56 @@ bool read_stop(const json& body, std::vector<std::string>& out, ApiError& err) {
   return false;
 }
 
+// response_format: {type: text | json_object | json_schema, json_schema: {name, schema, strict}}.
+bool read_response_format(const json& body, std::shared_ptr<const sampling::Grammar>& out,
+                          ApiError& err) {
+  auto it = body.find("response_format");
+  if (it == body.end() || it->is_null()) return true;
+  if (!it->is_object() || !it->contains("type") || !(*it)["type"].is_string()) {
+    err = invalid("response_format", "'response_format' must be an object with a string 'type'");
+    return false;
+  }
+  const std::string type = (*it)["type"].get<std::string>();
+  if (type == "text") return true;
+  if (type == "json_object") {
+    out = sampling::compile_json_object();
+    return true;
+  }
+  if (type != "json_schema") {
+    err = invalid("response_format.type",
+                  "'response_format.type' must be 'text', 'json_object' or 'json_schema', got '" +
+                      type + "'");
+    return false;
+  }
+  auto js = it->find("json_schema");
+  if (js == it->end() || !js->is_object()) {
+    err = invalid("response_format.json_schema",
+                  "'response_format.json_schema' must be an object with a 'schema'");
+    return false;
+  }
+  if (js->contains("name") && !(*js)["name"].is_string()) {
+    err = invalid("response_format.json_schema.name", "'response_format.json_schema.name' must be a string");
+    return false;
+  }
+  if (js->contains("strict") && !(*js)["strict"].is_null() && !(*js)["strict"].is_boolean()) {
+    err = invalid("response_format.json_schema.strict", "'response_format.json_schema.strict' must be a boolean");
+    return false;
+  }
+  auto schema = js->find("schema");
+  if (schema == js->end() || schema->is_null()) {  // no schema: any JSON object
+    out = sampling::compile_json_object();
+    return true;
+  }
+  Result<std::shared_ptr<const sampling::Grammar>> g = sampling::compile_json_schema(*schema);
+  if (!g) {
+    err = invalid("response_format.json_schema.schema",
+                  "'response_format.json_schema.schema': " + g.error().message);
+    return false;
+  }
+  out = *g;
+  return true;
+}
+
 }  // namespace
 
 json error_body(const ApiError& e) {
@@ -260,6 +312,7 @@ Result<OpenAiRequest> parse_openai_request(const json& body, bool chat, ApiError
     r.sampling.seed = (uint64_t(rd()) << 32) ^ rd();
   }
   if (!read_stop(body, r.stop, err)) return fail();
+  if (!read_response_format(body, r.grammar, err)) return fail();
   if (chat) {
     bool logprobs = false;
     if (!read_bool(body, "logprobs", logprobs, err)) return fail();
@@ -382,6 +435,7 @@ bool submit_all(Exchange& x, httplib::Response& res, const ServerContext& ctx) {
     cr.stop = x.request.stop;
     cr.top_logprobs = x.request.top_logprobs;
     cr.ignore_eos = x.request.ignore_eos;
+    cr.grammar = x.request.grammar;
     Submission s = x.model->scheduler().submit(std::move(cr));
     if (!s.job) {
       for (auto& j : x.jobs) j->cancel();
@@ -565,6 +619,13 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
   auto x = std::make_shared<Exchange>();
   x->chat = chat;
   x->request = std::move(*parsed);
+  if (x->request.grammar && body["response_format"].contains("json_schema")) {
+    // Again from the text in key order: the output follows the declared property order.
+    const auto ordered = nlohmann::ordered_json::parse(req.body, nullptr, false);
+    const auto& schema = ordered["response_format"]["json_schema"];
+    if (schema.contains("schema") && !schema["schema"].is_null())
+      if (auto g = sampling::compile_json_schema(schema["schema"])) x->request.grammar = *g;
+  }
   Acquired a = ctx.registry->acquire(x->request.model);
   if (!a.model) return send_error(res, acquire_error(a.error));
   x->model = std::move(a.model);

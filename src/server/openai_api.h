@@ -42,6 +42,8 @@ struct OpenAiRequest {
   sampling::SamplerParams sampling;
   int top_logprobs = -1;                // < 0: no logprobs
   bool ignore_eos = false;              // llama.cpp's extension: never stop at an EOG token
+  // response_format json_object / json_schema, compiled (sampling/json_schema.h); null: text.
+  std::shared_ptr<const sampling::Grammar> grammar;
 };
 Result<OpenAiRequest> parse_openai_request(const nlohmann::json& body, bool chat, ApiError& error);
 

@@ -99,6 +99,8 @@ struct Scheduler::Slot {
   std::shared_ptr<CompletionJob> job;
   std::optional<sampling::Sampler> sampler;
   std::optional<tokenizer::Detokenizer> detok;
+  std::optional<sampling::GrammarMatcher> grammar;  // structured output's parse state
+  std::vector<uint8_t> mask;                        // this step's allowed tokens (grammar)
   StopMatcher stop;
   std::vector<int32_t> pending;  // tokens still to evaluate: the prompt's rest, or the sampled one
   size_t pending_pos = 0;
@@ -327,6 +329,11 @@ void Scheduler::assign_queued() {
     }
     for (int32_t id : req.prompt) slot.sampler->accept(id);
     slot.detok.emplace(vocab_, false, true);
+    slot.grammar.reset();
+    if (req.grammar) {
+      if (!trie_) trie_ = std::make_unique<sampling::TokenTrie>(sampling::make_token_trie(vocab_));
+      slot.grammar.emplace(req.grammar);
+    }
     slot.stop = StopMatcher(req.stop);
     slot.pending.assign(req.prompt.begin() + long(keep), req.prompt.end());
     slot.pending_pos = 0;
@@ -385,7 +392,16 @@ void Scheduler::sample(Slot& slot, std::span<const float> logits) {
   const CompletionRequest& req = slot.job->request();
   if (req.max_tokens >= 0 && slot.result.tokens_generated >= req.max_tokens)
     return finish(slot, FinishReason::kLength);
-  Result<int32_t> id = slot.sampler->sample(logits);
+  std::span<const uint8_t> allowed;
+  if (slot.grammar) {
+    slot.grammar->fill_mask(*trie_, slot.mask);
+    // End of generation only where the grammar's sentence is complete.
+    const uint8_t eog = slot.grammar->complete() && !req.ignore_eos ? 1 : 0;
+    for (int32_t e : vocab_.eog_ids())
+      if (size_t(e) < slot.mask.size()) slot.mask[size_t(e)] = eog;
+    allowed = slot.mask;
+  }
+  Result<int32_t> id = slot.sampler->sample(logits, allowed);
   if (!id) {
     slot.result.error = id.error().message;
     return finish(slot, FinishReason::kError);
@@ -395,6 +411,12 @@ void Scheduler::sample(Slot& slot, std::span<const float> logits) {
     slot.result.first_token_ms = ms_between(slot.job->submitted(), slot.t_first);
   }
   if (vocab_.is_eog(*id)) return finish(slot, FinishReason::kStop);
+  // The mask allowed it, so its bytes continue the grammar; anything else is our bug, and a
+  // request error rather than output that breaks the grammar.
+  if (slot.grammar && !slot.grammar->accept(tokenizer::token_to_piece(vocab_, *id, false))) {
+    slot.result.error = "grammar: a masked-in token did not continue the grammar";
+    return finish(slot, FinishReason::kError);
+  }
   slot.sampler->accept(*id);
   ++slot.result.tokens_generated;
   if (req.top_logprobs >= 0)
@@ -414,6 +436,10 @@ void Scheduler::sample(Slot& slot, std::span<const float> logits) {
     slot.held_logprobs.clear();
     slot.job->push(std::move(ev));
   }
+  // A complete sentence that nothing may extend (the root's closing brace): done, without
+  // spending a forward pass on sampling the end-of-generation token.
+  if (slot.grammar && slot.grammar->complete() && !slot.grammar->can_continue())
+    return finish(slot, FinishReason::kStop);
   if (req.max_tokens >= 0 && slot.result.tokens_generated >= req.max_tokens)
     return finish(slot, FinishReason::kLength);
   // The next token needs this one in the cache.
@@ -443,6 +469,7 @@ void Scheduler::finish(Slot& slot, FinishReason reason) {
   ev.done = r;
   slot.sampler.reset();
   slot.detok.reset();
+  slot.grammar.reset();
   slot.pending.clear();
   slot.pending_pos = 0;
   slot.last_used = now;

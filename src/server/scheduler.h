@@ -31,6 +31,7 @@
 #include "model/model.h"
 #include "runtime/session.h"
 #include "runtime/thread_pool.h"
+#include "sampling/grammar.h"
 #include "sampling/sampler.h"
 #include "tokenizer/vocab.h"
 
@@ -45,6 +46,9 @@ struct CompletionRequest {
   std::vector<std::string> stop;     // stop strings: cut from the output, matched across tokens
   int top_logprobs = -1;             // < 0: no logprobs; n >= 0: chosen token's + the n best
   bool ignore_eos = false;           // end-of-generation tokens are never sampled
+  // Structured output (sampling/grammar.h): only tokens continuing a sentence of the grammar
+  // are sampled, end of generation only once it is complete. Null: free text.
+  std::shared_ptr<const sampling::Grammar> grammar;
 };
 
 struct TopLogprob {
@@ -195,6 +199,9 @@ class Scheduler {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<StepDecoder> decoder_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  // The vocabulary's byte trie for grammar masks: built by the loop thread on the first
+  // request with a grammar, read-only after.
+  std::unique_ptr<sampling::TokenTrie> trie_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -189,7 +189,7 @@ test('raw NDJSON framing and errors with Ollama status codes', { skip }, async (
     [{ messages }, 400, /model is required/],
     [{ model: 'synth', messages, options: { temperature: 'hot' } }, 400, /temperature/],
     [{ model: 'synth', messages: 'hi' }, 400, /messages/],
-    [{ model: 'synth', messages, format: 'json' }, 400, /format/],
+    [{ model: 'synth', messages, format: { type: 'object', allOf: [] } }, 400, /allOf/],
   ];
   for (const [body, status, re] of cases) {
     const e = await fetch(`${server.url}/api/chat`, { method: 'POST', body: JSON.stringify(body) });

@@ -166,8 +166,8 @@ TEST(OllamaRequest, ChatDefaultsAndErrors) {
       {json{{"model", "m"}, {"stream", "yes"}}, "stream"},
       {json{{"model", "m"}, {"options", 3}}, "options"},
       {json{{"model", "m"}, {"keep_alive", "later"}}, "keep_alive"},
-      {json{{"model", "m"}, {"format", "json"}}, "format"},
-      {json{{"model", "m"}, {"format", {{"type", "object"}}}}, "format"},
+      {json{{"model", "m"}, {"format", {{"type", "object"}, {"pattern", "x"}}}}, "pattern"},
+      {json{{"model", "m"}, {"format", {{"type", "martian"}}}}, "martian"},
       {json{{"model", "m"}, {"format", 7}}, "format"},
       {json{{"model", "m"}, {"think", true}}, "thinking"},
       {json{{"model", "m"}, {"tools", "x"}}, "tools"},
@@ -200,7 +200,7 @@ TEST(OllamaRequest, Generate) {
        {json{{"model", "m"}, {"suffix", "end"}}, json{{"model", "m"}, {"template", "{{ .Prompt }}"}},
         json{{"model", "m"}, {"context", {-1}}}, json{{"model", "m"}, {"context", "abc"}},
         json{{"model", "m"}, {"images", {"AAAA"}}}, json{{"model", "m"}, {"raw", 1}},
-        json{{"model", "m"}, {"prompt", 1}}, json{{"model", "m"}, {"format", "json"}}}) {
+        json{{"model", "m"}, {"prompt", 1}}, json{{"model", "m"}, {"format", "yaml"}}}) {
     EXPECT_FALSE(parse_generate_request(bad).ok()) << bad.dump();
   }
 }

@@ -19,6 +19,7 @@
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/server_config.h"
+#include "router/classifier.h"
 #include "router/router.h"
 #include "router/router_config.h"
 
@@ -128,6 +129,8 @@ int run_serve(const ServeArgs& a) {
   std::unique_ptr<router::Router> router;
   if (!rc.upstreams.empty() || !rc.locals.empty()) {
     router = router::Router::create(rc, &metrics.registry());
+    // Rule "classifier" runs on the [[local]] models of this registry (router/classifier.h).
+    router->set_classifier(router::make_model_classifier(*ctx.registry));
     ctx.route_hook = [r = router.get()](const httplib::Request& req, httplib::Response& res) {
       return r->handle(req, res);
     };

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/rate_store.h"
 #include "bench/report.h"
 #include "bench/runner.h"
 #include "cli/commands.h"
@@ -31,7 +33,42 @@ struct BenchArgs {
   bool bandwidth = false;
   bool quiet = false;
   uint32_t seed = 1234;
+  std::string state_dir;  // where the measured rates are kept ("" : bench::default_state_dir())
+  bool no_store = false;
 };
+
+// Keeps each run's pp/tg rates for the router's cost rule (bench/rate_store.h). A failure to
+// store is reported and does not fail the benchmark, whose figures are already printed.
+void store_rates(const BenchArgs& a, const bench::BenchReport& report) {
+  const std::filesystem::path dir = a.state_dir.empty() ? bench::default_state_dir() : std::filesystem::path(a.state_dir);
+  if (dir.empty()) {
+    std::fprintf(stderr, "hearth bench: rates not stored (no HEARTH_STATE_DIR, XDG_STATE_HOME or HOME)\n");
+    return;
+  }
+  const bench::MachineId machine = bench::this_machine();
+  std::vector<bench::StoredRate> rates;
+  for (const bench::RunResult& r : report.runs) {
+    if (!r.pp && !r.tg) continue;
+    bench::StoredRate s;
+    s.machine = machine;
+    s.model = bench::canonical_model_path(r.model.filename);
+    std::error_code ec;
+    s.model_bytes = std::filesystem::file_size(r.model.filename, ec);
+    s.threads = r.n_threads;
+    s.pp_tok_s = r.pp ? r.pp->avg_ts() : 0;
+    s.tg_tok_s = r.tg ? r.tg->avg_ts() : 0;
+    s.n_prompt = r.n_prompt;
+    s.n_gen = r.n_gen;
+    s.time = r.tg ? r.tg_time : r.pp_time;
+    rates.push_back(std::move(s));
+  }
+  if (rates.empty()) return;
+  const bench::RateStore store(dir);
+  if (Status st = store.record(rates); !st)
+    std::fprintf(stderr, "hearth bench: rates not stored: %s\n", st.error().message.c_str());
+  else if (!a.quiet)
+    std::fprintf(stderr, "hearth bench: rates stored in %s\n", store.file().c_str());
+}
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "hearth bench: %s\n", message.c_str());
@@ -93,6 +130,7 @@ int run_bench_command(const BenchArgs& a, bool matrix_given) {
   const std::string text = p.matrix ? bench::format_matrix(*report, p.output) : bench::format_report(*report, p.output);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
+  if (!a.no_store && !p.matrix) store_rates(a, *report);
   return 0;
 }
 
@@ -115,6 +153,10 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                                         "quantization matrix of these files: RAM, tg, 1k-prompt prefill, verdict");
   cmd->add_option("--seed", args->seed, "seed of the random prompt tokens");
   cmd->add_flag("-q,--quiet", args->quiet, "no progress line on stderr");
+  cmd->add_option("--state-dir", args->state_dir,
+                  "where measured pp/tg rates are kept for the router (default $HEARTH_STATE_DIR, "
+                  "$XDG_STATE_HOME/hearth, ~/.local/state/hearth)");
+  cmd->add_flag("--no-store", args->no_store, "do not keep the measured rates");
   cmd->callback([args, matrix, &exit_code] { exit_code = run_bench_command(*args, matrix->count() > 0); });
 }
 

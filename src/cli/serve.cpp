@@ -8,8 +8,11 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +22,8 @@
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/server_config.h"
+#include "router/classifier.h"
+#include "router/local_rates.h"
 #include "router/router.h"
 #include "router/router_config.h"
 
@@ -46,11 +51,28 @@ struct ServeArgs {
   bool no_batch = false;
   bool quiet = false;
   bool check = false;  // --check: validate --config and exit
+  std::string state_dir;  // `hearth bench`'s stored rates ("" : bench::default_state_dir())
 };
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "hearth serve: %s\n", message.c_str());
   return 1;
+}
+
+// The cost rule's rates for each [[local]] without them: this machine's `hearth bench` figures,
+// else the planner's estimate (router/local_rates.h). Logged, so the operator sees which.
+void fill_rates(router::RouterConfig& rc, const ServeArgs& a, int threads) {
+  if (rc.upstreams.empty() || rc.route.latency_budget_s <= 0) return;  // no cost rule
+  const std::filesystem::path dir = a.state_dir.empty() ? bench::default_state_dir() : std::filesystem::path(a.state_dir);
+  std::optional<bench::RateStore> store;
+  if (!dir.empty()) store.emplace(dir);
+  router::RateLookup lookup;
+  lookup.store = store ? &*store : nullptr;
+  lookup.machine = bench::this_machine();
+  lookup.threads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  lookup.device = router::planner_device;
+  for (const std::string& line : router::fill_local_rates(rc, lookup))
+    std::fprintf(stderr, "hearth serve: rates %s\n", line.c_str());
 }
 
 int run_serve(const ServeArgs& a) {
@@ -127,7 +149,10 @@ int run_serve(const ServeArgs& a) {
   ctx.metrics = &metrics;
   std::unique_ptr<router::Router> router;
   if (!rc.upstreams.empty() || !rc.locals.empty()) {
+    fill_rates(rc, a, ro.scheduler.n_threads);
     router = router::Router::create(rc, &metrics.registry());
+    // Rule "classifier" runs on the [[local]] models of this registry (router/classifier.h).
+    router->set_classifier(router::make_model_classifier(*ctx.registry));
     ctx.route_hook = [r = router.get()](const httplib::Request& req, httplib::Response& res) {
       return r->handle(req, res);
     };
@@ -151,6 +176,7 @@ int run_serve(const ServeArgs& a) {
         std::fprintf(stderr, "hearth serve: SIGHUP: %s (keeping the old routing)\n", r.error().message.c_str());
         continue;
       }
+      fill_rates(*r, a, ro.scheduler.n_threads);
       router->reload(std::move(*r));  // new [[local]] models need a restart
       std::fprintf(stderr, "hearth serve: SIGHUP: routing reloaded from %s\n", a.config.c_str());
     }
@@ -214,6 +240,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-ram-check", args->no_ram_check, "load models even when MemAvailable looks too small");
   cmd->add_flag("--no-batch", args->no_batch, "decode the slots one after another (to measure batching)");
   cmd->add_flag("-q,--quiet", args->quiet, "no access log");
+  cmd->add_option("--state-dir", args->state_dir,
+                  "where `hearth bench` keeps measured rates (default $HEARTH_STATE_DIR, $XDG_STATE_HOME/hearth, "
+                  "~/.local/state/hearth)");
   cmd->add_flag("--check", args->check, "validate --config (naming the line of any error) and exit");
   cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
 }

@@ -81,7 +81,7 @@ RouteDecision decide_route(const RouterConfig& c, const RouteFacts& f, const Cla
   }
   // 3. classifier
   if (classifier && !c.route.classifier.model.empty()) {
-    if (std::optional<std::string> label = classifier(f.text)) {
+    if (std::optional<std::string> label = classifier(c.route.classifier, f.text)) {
       auto it = c.route.classifier.labels.find(*label);
       if (it != c.route.classifier.labels.end()) {
         RouteDecision d;

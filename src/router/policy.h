@@ -33,8 +33,9 @@ struct RouteDecision {
   double estimated_local_s = -1;
 };
 
-// Returns the label of `text`, or nullopt (no answer: the rule is skipped).
-using Classifier = std::function<std::optional<std::string>(const std::string& text)>;
+// Returns the label of `text` under `config` (the snapshot the request routes with), or nullopt
+// (no answer: the rule is skipped).
+using Classifier = std::function<std::optional<std::string>(const ClassifierConfig& config, const std::string& text)>;
 
 RouteDecision decide_route(const RouterConfig& config, const RouteFacts& facts, const Classifier& classifier = {});
 

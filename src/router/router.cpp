@@ -91,12 +91,18 @@ void write_error(Api api, httplib::Response& res, int status, const std::string&
 
 // The upstream's part of one forwarded request: ends it (for the idle clock and the circuit
 // breaker) when the last owner lets go, which for a stream is httplib dropping the provider.
+// Its duration goes to /metrics once it answered (a fallback is counted as such instead).
 struct Forward {
   std::shared_ptr<Upstream> upstream;
   bool ok = false;
+  bool committed = false;  // this upstream's answer reached the client
+  server::Histogram* seconds = nullptr;
   Clock::time_point start = Clock::now();
   explicit Forward(std::shared_ptr<Upstream> u) : upstream(std::move(u)) { upstream->begin_request(); }
-  ~Forward() { upstream->end_request(ok); }
+  ~Forward() {
+    upstream->end_request(ok);
+    if (seconds && committed) seconds->observe(std::chrono::duration<double>(Clock::now() - start).count());
+  }
   Forward(const Forward&) = delete;
   Forward& operator=(const Forward&) = delete;
 };
@@ -313,6 +319,19 @@ bool Router::handle(const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Hearth-Route", route);
     std::fprintf(stderr, "hearth router: %s model=%s -> %s\n", req.path.c_str(), facts.model.c_str(), route.c_str());
     count(d.backend, reason_rule(d.reason));
+    fwd->committed = true;
+    if (metrics_) {
+      // Per backend and rule: how long the upstream took to its first event (streams) or whole
+      // answer, and (in ~Forward) to the end of the answer, the relay included.
+      const server::Labels labels = {{"backend", d.backend}, {"rule", reason_rule(d.reason)}};
+      metrics_->histogram("hearth_router_upstream_first_event_seconds",
+                          "Forwarded request to the upstream's first event (or whole non-streamed answer)",
+                          server::ttft_buckets(), labels)
+          .observe(std::chrono::duration<double>(Clock::now() - fwd->start).count());
+      fwd->seconds = &metrics_->histogram("hearth_router_upstream_request_seconds",
+                                          "Forwarded request to the end of the upstream's answer",
+                                          server::duration_buckets(), labels);
+    }
   };
   const std::string model_echo = facts.model.empty() ? d.model : facts.model;
   server::Counter* tokens_prompt = nullptr;

@@ -213,6 +213,9 @@ Status parse_route(const toml::table& t, std::string_view origin, RouteConfig& r
     HEARTH_TRY(cr.str("model", cc.model));
     HEARTH_TRY(cr.str("prompt", cc.prompt));
     HEARTH_TRY(cr.integer("max_chars", 1, 1 << 20, cc.max_chars));
+    HEARTH_TRY(cr.number("threshold", 0, 1, cc.threshold));
+    HEARTH_TRY(cr.number("timeout_s", 0.01, 600, cc.timeout_s));
+    HEARTH_TRY(cr.boolean("chat", cc.chat));
     if (const toml::node* ln = cr.get("labels")) {
       const toml::table* lt = ln->as_table();
       if (!lt) return at(origin, *ln, "'labels' must be a table: label = \"backend\"");

@@ -64,13 +64,19 @@ struct UpstreamBackend {
   bool operator==(const UpstreamBackend&) const = default;
 };
 
-// The optional classifier: a local model is prompted with `prompt` ({input} replaced by the
-// request's last user text) and the label its answer starts with picks the backend.
+// The optional classifier (router/classifier.h): a local model is prompted with `prompt`
+// ({input} replaced by the request's last user text) and scores the first token of each label
+// as the next token; the likeliest label picks the backend when its share of the labels'
+// probability reaches `threshold`.
 struct ClassifierConfig {
   std::string model;                          // a local backend name; "" : no classifier
   std::string prompt;
   std::map<std::string, std::string> labels;  // label -> backend name
   int max_chars = 2000;                       // of the request text put into the prompt
+  double threshold = 0;                       // 0..1: the winning label's share needed
+  double timeout_s = 5;                       // longest wait (queue + prefill); then rule skipped
+  bool chat = false;                          // true: the prompt goes through the chat template
+  bool operator==(const ClassifierConfig&) const = default;
 };
 
 struct RouteConfig {

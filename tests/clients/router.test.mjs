@@ -20,6 +20,32 @@ let upstream;
 let front;
 let client;
 let tmp;
+let classified;  // a second front door with a [route.classifier]
+let classifiedClient;
+
+// The classifier on the local synthetic model (random weights: its label is arbitrary but
+// deterministic). No cost rule, so every unpinned request reaches rule "classifier".
+function classifierConfig(upstreamUrl, threshold) {
+  return `
+[[local]]
+name = "pi"
+model = "${synthModel()}"
+
+[[upstream]]
+name = "gpu"
+url = "${upstreamUrl}"
+models = ["synth"]
+timeout_s = 60
+health_timeout_s = 2
+
+[route.classifier]
+model = "pi"
+prompt = "Answer short or long. Request: {input}\\nAnswer:"
+labels = { short = "pi", long = "gpu" }
+threshold = ${threshold}
+timeout_s = 30
+`;
+}
 
 function config(upstreamUrl) {
   return `
@@ -51,10 +77,15 @@ before(async () => {
   writeFileSync(cfg, config(upstream.baseURL));
   front = await startServer({ model: null, args: ['--config', cfg, '--parallel', '2'] });
   client = new OpenAI({ baseURL: front.baseURL, apiKey: 'none', maxRetries: 0, timeout: 60000 });
+  writeFileSync(path.join(tmp, 'classifier.toml'), classifierConfig(upstream.baseURL, 0));
+  classified = await startServer({ model: null, args: ['--config', path.join(tmp, 'classifier.toml')],
+                                   env: { HEARTH_STATE_DIR: tmp } });
+  classifiedClient = new OpenAI({ baseURL: classified.baseURL, apiKey: 'none', maxRetries: 0, timeout: 60000 });
 });
 
 after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
+  if (classified) await classified.stop();
   if (front) await front.stop();
   if (upstream) await upstream.stop();
 });
@@ -97,6 +128,38 @@ test('unpinned requests: cost over the budget goes upstream, otherwise local', {
   assert.equal(r.route, 'pi; reason=default');
 });
 
+test('the classifier on the local model labels unpinned requests, the same label every time', { skip }, async () => {
+  const ask = async () => {
+    const { data, response } = await classifiedClient.chat.completions
+      .create({ model: 'auto', messages, max_tokens: 3, temperature: 0 }).withResponse();
+    assert.equal(data.choices[0].message.role, 'assistant');
+    return response.headers.get('x-hearth-route');
+  };
+  const route = await ask();
+  const m = route.match(/^(pi|gpu); reason=classifier:(short|long)$/);
+  assert.ok(m, route);
+  assert.equal(m[1], m[2] === 'short' ? 'pi' : 'gpu');  // the label's backend answered
+  assert.equal(await ask(), route);
+  assert.match(classified.log(), /hearth router: classifier: (short|long) \(p=/);
+  // Pinned requests never ask the classifier.
+  const pinned = await classifiedClient.chat.completions.create({ model: 'pi', messages, max_tokens: 2 }).withResponse();
+  assert.equal(pinned.response.headers.get('x-hearth-route'), 'pi; reason=alias');
+});
+
+test('a classifier without an answer (threshold out of reach) falls through to local', { skip }, async () => {
+  // SIGHUP reloads the routing with threshold = 1: a share no label reaches.
+  writeFileSync(path.join(tmp, 'classifier.toml'), classifierConfig(upstream.baseURL, 1));
+  const before = classified.log().length;
+  classified.proc.kill('SIGHUP');
+  for (let i = 0; i < 100 && !classified.log().slice(before).includes('routing reloaded'); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.match(classified.log().slice(before), /routing reloaded/);
+  const { response } = await classifiedClient.chat.completions
+    .create({ model: 'auto', messages, max_tokens: 2 }).withResponse();
+  assert.equal(response.headers.get('x-hearth-route'), 'pi; reason=default');
+  assert.match(classified.log().slice(before), /classifier skipped: no label reached threshold/);
+});
+
 test('the Ollama API reaches the OpenAI-only upstream through translation', { skip }, async () => {
   const ollama = new Ollama({ host: front.url });
   const whole = await ollama.chat({ model: 'synth', messages, options: { num_predict: 4, temperature: 0 }, stream: false });
@@ -119,11 +182,18 @@ test('/metrics counts requests per backend and rule', { skip }, async () => {
   assert.match(text, /hearth_router_requests_total\{backend="gpu",rule="alias"\} \d+/);
   assert.match(text, /hearth_router_requests_total\{backend="pi",rule="alias"\} \d+/);
   assert.match(text, /hearth_router_upstream_up\{upstream="gpu"\} 1/);
+  // Usage and timings per backend and route rule.
+  assert.match(text, /hearth_router_upstream_tokens_total\{backend="gpu",kind="completion"\} [1-9]/);
+  assert.match(text, /hearth_router_upstream_first_event_seconds_count\{backend="gpu",rule="alias"\} [1-9]/);
+  assert.match(text, /hearth_router_upstream_request_seconds_count\{backend="gpu",rule="cost"\} [1-9]/);
 });
 
 test('with the upstream gone: fallback to local, 503 when pinned', { skip }, async () => {
   await upstream.stop();
   upstream = null;
+  // Past health_interval_s (0.5 s) since its last answer, so the router probes before forwarding
+  // and sees it down (a younger success would skip the probe: reason=fallback:upstream-error).
+  await new Promise((r) => setTimeout(r, 1000));
   const r = await routed({ model: 'auto', max_tokens: 16 });
   assert.equal(r.route, 'pi; reason=fallback:upstream-down');
   await assert.rejects(client.chat.completions.create({ model: 'synth', messages, max_tokens: 2 }),

@@ -74,7 +74,7 @@ TEST(RoutePolicy, ClassifierLabelPicksTheBackend) {
   c.route.classifier.model = "pi";
   c.route.classifier.prompt = "{input}";
   c.route.classifier.labels = {{"code", "gpu"}, {"lookup", "pi"}};
-  Classifier cls = [](const std::string& text) -> std::optional<std::string> {
+  Classifier cls = [](const ClassifierConfig&, const std::string& text) -> std::optional<std::string> {
     if (text.find("def ") != std::string::npos) return "code";
     if (text == "?") return std::nullopt;
     return "lookup";

@@ -266,6 +266,11 @@ TEST(RouterProxy, PinnedNonStreamingGoesUpstream) {
   const std::string scrape = metrics.render();
   EXPECT_NE(scrape.find("hearth_router_requests_total{backend=\"gpu\",rule=\"alias\"} 1"), std::string::npos) << scrape;
   EXPECT_NE(scrape.find("hearth_router_upstream_tokens_total{backend=\"gpu\",kind=\"completion\"} 2"), std::string::npos);
+  // Timings per backend and rule (the durations themselves are not asserted).
+  EXPECT_NE(scrape.find("hearth_router_upstream_first_event_seconds_count{backend=\"gpu\",rule=\"alias\"} 1"),
+            std::string::npos) << scrape;
+  EXPECT_NE(scrape.find("hearth_router_upstream_request_seconds_count{backend=\"gpu\",rule=\"alias\"} 1"),
+            std::string::npos) << scrape;
 }
 
 TEST(RouterProxy, LocalAliasIsRewrittenForTheLocalHandler) {

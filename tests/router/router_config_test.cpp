@@ -110,6 +110,21 @@ TEST(RouterConfig, ClassifierTable) {
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->route.classifier.model, "pi");
   EXPECT_EQ(c->route.classifier.labels.at("long"), "gpu");
+  EXPECT_EQ(c->route.classifier.threshold, 0);
+  EXPECT_FALSE(c->route.classifier.chat);
+  c = parse_router_config(
+      "[[local]]\nname = \"pi\"\nmodel = \"x\"\n"
+      "[route.classifier]\nmodel = \"pi\"\nprompt = \"{input}\"\nlabels = { a = \"pi\" }\n"
+      "threshold = 0.7\ntimeout_s = 1.5\nchat = true\n",
+      "h.toml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_DOUBLE_EQ(c->route.classifier.threshold, 0.7);
+  EXPECT_DOUBLE_EQ(c->route.classifier.timeout_s, 1.5);
+  EXPECT_TRUE(c->route.classifier.chat);
+  expect_error(
+      "[[local]]\nname = \"pi\"\nmodel = \"x\"\n[route.classifier]\nmodel = \"pi\"\nprompt = \"{input}\"\n"
+      "labels = { a = \"pi\" }\nthreshold = 1.5\n",
+      "h.toml:8:", "'threshold' must be a number from 0 to 1");
   expect_error(
       "[[local]]\nname = \"pi\"\nmodel = \"x\"\n[route.classifier]\nmodel = \"pi\"\nprompt = \"no slot\"\nlabels = { a = \"pi\" }\n",
       "h.toml:4:", "{input}");

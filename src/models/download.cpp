@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -88,6 +89,7 @@ struct Headers {
   std::string etag_sha256;      // a 64-hex ETag of a Hub response
   uint64_t range_start = 0, range_total = 0;  // Content-Range of the latest block
   bool has_range = false;
+  uint64_t content_length = 0;  // of the latest block; 0: not given
 };
 
 void on_header_line(Headers& h, std::string_view line) {
@@ -98,6 +100,7 @@ void on_header_line(Headers& h, std::string_view line) {
     h.block_is_hf = false;
     h.block_etag.clear();
     h.has_range = false;
+    h.content_length = 0;
     return;
   }
   if (line.empty()) {  // end of a block
@@ -114,6 +117,8 @@ void on_header_line(Headers& h, std::string_view line) {
     if (is_sha256_hex(v)) h.linked_sha256 = v;
   } else if (name == "etag") {
     h.block_etag = normalize_etag(std::string(value));
+  } else if (name == "content-length") {
+    h.content_length = std::strtoull(std::string(value).c_str(), nullptr, 10);
   } else if (name == "x-repo-commit") {
     h.block_is_hf = true;
   } else if (name == "content-range") {
@@ -178,6 +183,7 @@ bool decide(Transfer& t) {
     t.offset = 0;
     t.restarted = true;
   }
+  if (s == 200) t.total_hint = t.headers.content_length;  // for the progress bar only
   return true;
 }
 

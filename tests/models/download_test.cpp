@@ -178,10 +178,11 @@ TEST_F(DownloadTest, DownloadsTheWholeFileAndRenamesIt) {
   FakeHub hub(blob_);
   DownloadOptions o = options(hub.url("/m.gguf"));
   o.expected_sha256 = sha256_hex(blob_);
-  uint64_t last_done = 0, calls = 0;
+  uint64_t last_done = 0, calls = 0, bad_totals = 0;
   o.on_progress = [&](const DownloadProgress& p) {
     ++calls;
     last_done = p.bytes_done;
+    if (p.bytes_total != blob_.size()) ++bad_totals;  // the bar knows the size from the start
   };
   Result<DownloadResult> r = download_file(o);
   ASSERT_TRUE(r) << r.error().message;
@@ -194,6 +195,7 @@ TEST_F(DownloadTest, DownloadsTheWholeFileAndRenamesIt) {
   EXPECT_FALSE(fs::exists(partial_path(o.dest)));
   EXPECT_GE(calls, 1u);
   EXPECT_EQ(last_done, blob_.size());
+  EXPECT_EQ(bad_totals, 0u);
   // The final name is taken: a second pull refuses instead of overwriting.
   Result<DownloadResult> again = download_file(o);
   ASSERT_FALSE(again);

@@ -51,14 +51,16 @@ shlibs=$(cd "$stage/src" && DEB_HOST_ARCH=arm64 dpkg-shlibdeps -O "$pkg/usr/bin/
 [ -n "$shlibs" ] || { echo "dist-arm64: dpkg-shlibdeps found no dependencies (are the arm64 libraries installed? scripts/install-deps.sh)" >&2; exit 1; }
 # Every NEEDED library must belong to a package named in Depends.
 for lib in $(aarch64-linux-gnu-readelf -d "$pkg/usr/bin/hearth" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-  owner=$(dpkg -S "/usr/lib/aarch64-linux-gnu/$lib" "/lib/aarch64-linux-gnu/$lib" 2>/dev/null | head -1 | cut -d: -f1)
+  # dpkg -S fails for the one of the two paths that does not exist (usrmerge or not).
+  owner=$({ dpkg -S "/usr/lib/aarch64-linux-gnu/$lib" "/lib/aarch64-linux-gnu/$lib" 2>/dev/null || true; } |
+          head -1 | cut -d: -f1)
   [ -n "$owner" ] || { echo "dist-arm64: no arm64 package holds $lib" >&2; exit 1; }
   case ", $shlibs," in
     *", $owner "*|*", $owner,"*) ;;
     *) echo "dist-arm64: $lib ($owner) is linked but missing from Depends: $shlibs" >&2; exit 1 ;;
   esac
 done
-depends="$shlibs, adduser, systemd"
+depends="$shlibs, adduser"
 size_kib=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
 cat > "$pkg/DEBIAN/control" <<CONTROL
 Package: hearth
@@ -72,8 +74,8 @@ Priority: optional
 Description: local LLM engine and OpenAI/Ollama-compatible server for small boards
  hearth runs GGUF language models on the CPU of a Raspberry Pi 4/5 class board
  (NEON, and the dot-product instructions of the Pi 5) and serves them over an
- OpenAI- and Ollama-compatible HTTP API. `hearth pull` downloads models from
- Hugging Face; `hearth plan` predicts whether a model fits and how fast it runs.
+ OpenAI- and Ollama-compatible HTTP API. "hearth pull" downloads models from
+ Hugging Face; "hearth plan" predicts whether a model fits and how fast it runs.
  The hearth.service unit serves every model in /var/lib/hearth/models.
 CONTROL
 mkdir -p "$dist"

@@ -34,3 +34,24 @@ else()
   find_library(HEARTH_HTTPLIB NAMES cpp-httplib REQUIRED)
 endif()
 target_link_libraries(hearth_deps INTERFACE ${HEARTH_HTTPLIB})
+
+# libcurl (hearth pull): optional, so a machine without it still builds everything else; pull
+# then says how to get it. Debian's libcurl4-openssl-dev is Multi-Arch: same, so the arm64 one
+# co-installs with the amd64 one (scripts/install-deps.sh installs both): its headers land in
+# /usr/include/aarch64-linux-gnu and its libcurl.so in /usr/lib/aarch64-linux-gnu, both on the
+# cross compiler's default search paths, so only find_library needs pointing there.
+if(CMAKE_CROSSCOMPILING)
+  find_library(HEARTH_CURL NAMES curl PATHS /usr/lib/aarch64-linux-gnu NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH)
+  set(HEARTH_CURL_INCLUDE /usr/include/aarch64-linux-gnu)
+else()
+  find_library(HEARTH_CURL NAMES curl)
+  find_path(HEARTH_CURL_INCLUDE curl/curl.h)
+endif()
+if(HEARTH_CURL AND EXISTS ${HEARTH_CURL_INCLUDE}/curl/curl.h)
+  message(STATUS "hearth pull: libcurl ${HEARTH_CURL}")
+  target_link_libraries(hearth_deps INTERFACE ${HEARTH_CURL})
+  set(HEARTH_HAVE_CURL 1)
+else()
+  message(WARNING "libcurl not found (install libcurl4-openssl-dev): hearth pull will only say it cannot download")
+  set(HEARTH_HAVE_CURL 0)
+endif()

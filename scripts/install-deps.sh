@@ -10,9 +10,14 @@ packages=(
   libcpp-httplib-dev libtomlplusplus-dev curl # hearth serve: HTTP, --config; curl for its tests
   libcpp-httplib0.11:arm64                    # the arm64 cross build links httplib's arm64 library
   libc6:arm64 libstdc++6:arm64                # one consistent arm64 runtime (ld.so + libc) for qemu
+  libcurl4-openssl-dev                        # hearth pull (libcurl)
+  libcurl4-openssl-dev:arm64                  # ... and its arm64 headers + library for the cross build
+  dpkg-dev                                    # dpkg-shlibdeps: the .deb's Depends (scripts/dist-arm64.sh)
 )
 # The arm64 runtime of cpp-httplib (and its libssl/zlib/brotli) comes from Debian's arm64
 # archive through multiarch: the cross linker and qemu both look in /usr/lib/aarch64-linux-gnu.
+# libcurl4-openssl-dev is Multi-Arch: same, so its amd64 and arm64 packages co-install (apt
+# upgrades the amd64 libcurl4 to the same version if it is older).
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO dpkg --add-architecture arm64

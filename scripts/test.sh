@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine:
 #   1. x86-64 build + unit tests (every ISA level this CPU runs, forced through HEARTH_ISA)
 #   2. arm64 cross build, tests under qemu-aarch64 as a Pi 4 (cortex-a72) and a Pi 5-class CPU (max)
-#   3. the GGUF reader fuzzer (clang, ASan+UBSan) for a bounded time over the shared models
+#   3. the arm64 .deb (scripts/dist-arm64.sh, reusing build-arm64) checked by tests/dist/deb_test.sh
+#   4. the GGUF reader fuzzer (clang, ASan+UBSan) for a bounded time over the shared models
 # Env: HEARTH_TEST_MODELS (default ../shared/models), FUZZ_SECONDS (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,9 @@ QEMU_CPU=cortex-a72 qemu-aarch64 build-arm64/tests/hearth_tests --gtest_brief=1
 echo "-- qemu-aarch64 -cpu max (dotprod): kernel tests"
 QEMU_CPU=max qemu-aarch64 build-arm64/tests/hearth_tests --gtest_brief=1 \
   --gtest_filter='*VecDot*:ArmKernels.*:Dispatch.*:Matmul.*:ThreadPool.*:Attention.*:Accumulate*'
+
+echo "== the Raspberry Pi package: dist/hearth_<version>_arm64.deb from build-arm64, checked with dpkg-deb"
+BUILD_DIR=build-arm64 NATIVE_HEARTH=build/hearth tests/dist/deb_test.sh
 
 echo "== GGUF reader fuzzer (libFuzzer, ASan+UBSan)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-60}"

@@ -13,7 +13,8 @@ std::string format_duration(double seconds) {
 }
 
 void draw_progress_bar(const ProgressLine& p) {
-  const double eta = p.fraction > 0 ? p.seconds * (1 - p.fraction) / p.fraction : 0.0;
+  const double eta = p.eta_seconds >= 0 ? p.eta_seconds
+                   : p.fraction > 0 ? p.seconds * (1 - p.fraction) / p.fraction : 0.0;
   constexpr int kWidth = 24;
   const int filled = int(p.fraction * kWidth + 0.5);
   std::string bar(size_t(filled), '#');

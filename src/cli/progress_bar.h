@@ -18,6 +18,8 @@ struct ProgressLine {
   std::string_view unit;     // printed after the rate: "MB/s"
   double seconds = 0;        // elapsed, for the ETA
   std::string_view name;     // the item, shortened from the left to fit
+  double eta_seconds = -1;   // time left when the caller knows better (a resumed download);
+                             // < 0: from `seconds` and `fraction`
 };
 
 // Redraws the bar in place (\r, clear to end of line).

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   hearth::cli::add_serve_command(app, exit_code);
   hearth::cli::add_bench_command(app, exit_code);
   hearth::cli::add_plan_command(app, exit_code);
+  hearth::cli::add_doctor_command(app, exit_code);
   const auto choice = hearth::choose_kernels();
   if (!choice.warning.empty()) std::fprintf(stderr, "hearth: %.*s\n", int(choice.warning.size()), choice.warning.data());
   // llama.cpp's multi-letter single-dash flags, which CLI11 cannot declare, as their long names.

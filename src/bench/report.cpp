@@ -94,6 +94,8 @@ ordered_json test_json(const BenchReport& report, const Test& t) {
   j["temp_max_c"] = optional_json(report.thermal.temp_max_c);
   j["freq_min_mhz"] = optional_json(report.thermal.freq_min_mhz);
   j["freq_max_mhz"] = optional_json(report.thermal.freq_max_mhz);
+  // The Raspberry Pi firmware's get_throttled word ORed over the run (null off a Pi).
+  j["throttled_bits"] = report.thermal.throttle_bits ? ordered_json(*report.thermal.throttle_bits) : ordered_json(nullptr);
   if (t.n_gen > 0) j["bytes_per_token"] = r.model.bytes_per_token(t.n_gen);
   if (report.bandwidth && t.n_gen > 0) {
     const double roof = roofline_ts(report, r);
@@ -156,9 +158,13 @@ std::string csv_line(const ordered_json& j, bool header) {
 }
 
 std::string thermal_line(const ThermalRange& t) {
-  return fmt::format("CPU temperature {}–{} °C, clock {}–{} MHz ({} readings)",
-                     format_optional(t.temp_min_c), format_optional(t.temp_max_c),
-                     format_optional(t.freq_min_mhz, 0), format_optional(t.freq_max_mhz, 0), t.n_samples);
+  std::string line = fmt::format("CPU temperature {}–{} °C, clock {}–{} MHz ({} readings)",
+                                 format_optional(t.temp_min_c), format_optional(t.temp_max_c),
+                                 format_optional(t.freq_min_mhz, 0), format_optional(t.freq_max_mhz, 0), t.n_samples);
+  // A throttled or under-volted run is slower for a reason the engine cannot fix: say so.
+  if (t.throttle_bits)
+    line += fmt::format("; firmware flags 0x{:x}: {}", *t.throttle_bits, system::describe_throttle_bits(*t.throttle_bits));
+  return line;
 }
 
 }  // namespace

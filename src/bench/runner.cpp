@@ -191,7 +191,7 @@ Result<RunResult> run_one(const LoadedModel& lm, const ModelInfo& info, int n_th
     (void)first;
     r.ttft_ms.emplace_back(n, ms_since(t0));
   }
-  r.memory = read_memory_usage();
+  r.memory = system::read_process_memory(p.system_root);
   return r;
 }
 
@@ -319,7 +319,7 @@ Result<BenchReport> run_bench(const BenchParams& p, const ProgressFn& progress) 
   if (Status s = validate(p); !s.ok()) return s.error();
   BenchReport report;
   report.cpu_info = read_cpu_info();
-  ThermalSampler sampler(p.sys_root);
+  ThermalSampler sampler(p.system_root);
 
   if (p.bandwidth) {
     const int threads = *std::max_element(p.threads.begin(), p.threads.end());
@@ -335,7 +335,7 @@ Result<BenchReport> run_bench(const BenchParams& p, const ProgressFn& progress) 
     const std::string tag = fmt::format("[{}/{}] {}", i + 1, p.models.size(),
                                         std::filesystem::path(path).filename().string());
     if (progress) progress(tag + ": loading");
-    reset_peak_rss();
+    system::reset_peak_rss(p.system_root);
     auto lm = load_model(path);
     if (!lm) return lm.error();
     auto info = describe_model(lm->model->file(), path);

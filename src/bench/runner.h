@@ -40,7 +40,7 @@ struct BenchParams {
   bool matrix = false;
   OutputFormat output = OutputFormat::kMarkdown;
   uint32_t seed = 1234;
-  std::string sys_root = "/sys";  // for the thermal sampler
+  system::SystemRoot system_root;  // "/" (the live machine), or a fixture tree for the sampler
 };
 
 // "1,2,4" → {1, 2, 4}: integers in [min, max], no empty items.

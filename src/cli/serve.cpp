@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "server/health_monitor.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
@@ -140,6 +141,12 @@ int run_serve(const ServeArgs& a) {
   signal(SIGPIPE, SIG_IGN);
 
   server::ServerMetrics metrics;
+  // Temperature, clocks and the Pi's throttled / under-voltage flags every 5 s: current
+  // gauges for /metrics, and a log line when throttling starts or ends or the voltage sags.
+  server::HealthMonitor health(system::SystemRoot{}, std::chrono::seconds(5), &metrics, [](const std::string& line) {
+    std::fprintf(stderr, "hearth serve: health: %s\n", line.c_str());
+    std::fflush(stderr);
+  });
   Result<std::unique_ptr<server::ModelRegistry>> registry =
       server::ModelRegistry::create(ro, &metrics);
   if (!registry) return fail(registry.error().message);
@@ -211,6 +218,7 @@ int run_serve(const ServeArgs& a) {
   }
   signal_thread.join();
   if (preload.joinable()) preload.join();
+  health.stop();
   ctx.registry->unload_all();
   std::fprintf(stderr, "hearth serve: stopped\n");
   return 0;

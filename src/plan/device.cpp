@@ -7,6 +7,7 @@
 
 #include "bench/memory_bandwidth.h"
 #include "runtime/thread_pool.h"
+#include "system/machine.h"
 
 namespace hearth::plan {
 namespace {
@@ -103,28 +104,19 @@ Result<Device> device_profile(std::string_view name) {
 }
 
 Result<MemInfo> parse_meminfo(std::string_view text) {
-  MemInfo info;
-  std::istringstream in{std::string(text)};
-  std::string key;
-  uint64_t kib = 0;
-  std::string unit;
-  bool have_total = false;
-  while (in >> key >> kib) {
-    std::getline(in, unit);
-    if (key == "MemTotal:") info.total = kib * 1024, have_total = true;
-    if (key == "MemAvailable:") info.available = kib * 1024;
-  }
-  if (!have_total || info.total == 0) return Error{"/proc/meminfo has no MemTotal"};
-  if (info.available == 0 || info.available > info.total) info.available = info.total;
-  return info;
+  // The one /proc/meminfo parser is src/system's; the planner keeps its two fields.
+  Result<system::MemInfo> m = system::parse_meminfo(text);
+  if (!m) return m.error();
+  return MemInfo{m->total, m->available};
 }
 
 Result<Device> measure_this_machine() {
-  const std::string model = read_file("/proc/device-tree/model");
+  const system::SystemRoot live;
+  const std::string model = system::read_board_model(live);
   Device d = model.find("Raspberry Pi 5") != std::string::npos ? pi5() : pi4();
   const bool is_pi = model.find("Raspberry Pi") != std::string::npos;
   d.name = "this";
-  d.description = is_pi ? model.substr(0, model.find('\0')) : std::string("this machine");
+  d.description = is_pi ? model : std::string("this machine");
   if (!is_pi) {
     // Unknown machine: generic efficiencies and a guess at power the user should override.
     d.tg_efficiency = 0.7;
@@ -132,14 +124,13 @@ Result<Device> measure_this_machine() {
     d.idle_watts = 10;
     d.load_watts = 35;
   }
-  Result<MemInfo> mem = parse_meminfo(read_file("/proc/meminfo"));
+  Result<system::MemInfo> mem = system::read_meminfo(live);
   if (!mem) return mem.error();
   d.ram_bytes = mem->total;
   // What is in use now stays in use: the reserve is at least what the machine already holds.
   d.os_reserve_bytes = std::max<uint64_t>(d.os_reserve_bytes, mem->total - mem->available);
   d.cores = std::max(1u, std::thread::hardware_concurrency());
-  const std::string khz = read_file("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");
-  if (!khz.empty()) d.ghz = std::strtod(khz.c_str(), nullptr) / 1e6;
+  if (const auto mhz = system::read_clocks(live).max_mhz()) d.ghz = *mhz / 1000;
   const std::string cpuinfo = read_file("/proc/cpuinfo");
   if (!(d.ghz > 0)) {
     const size_t at = cpuinfo.find("cpu MHz");

@@ -221,54 +221,6 @@ std::string render_labels(const Labels& labels) {
   return out;
 }
 
-// ---- process readings --------------------------------------------------------------------
-
-std::optional<uint64_t> read_rss_bytes(const std::string& status_path) {
-  std::ifstream in(status_path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) != 0) continue;
-    std::istringstream fields(line.substr(6));
-    uint64_t kb = 0;
-    std::string unit;
-    if (!(fields >> kb)) return std::nullopt;
-    fields >> unit;
-    if (!unit.empty() && unit != "kB") return std::nullopt;
-    return kb * 1024;
-  }
-  return std::nullopt;
-}
-
-std::optional<double> read_cpu_temperature_celsius(const std::string& thermal_dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::optional<double> cpu_max, any_max;
-  fs::directory_iterator it(thermal_dir, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.rfind("thermal_zone", 0) != 0) continue;
-    std::ifstream temp_in(it->path() / "temp");
-    long long milli = 0;
-    if (!(temp_in >> milli)) continue;
-    const double celsius = double(milli) / 1000.0;
-    // Some zones report nonsense (-273 C, or a disconnected sensor's huge value).
-    if (celsius < -50 || celsius > 200) continue;
-    std::string type;
-    std::ifstream type_in(it->path() / "type");
-    std::getline(type_in, type);
-    std::transform(type.begin(), type.end(), type.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
-    const bool is_cpu = type.find("cpu") != std::string::npos ||
-                        type.find("soc") != std::string::npos ||
-                        type.find("x86_pkg") != std::string::npos ||
-                        type.find("coretemp") != std::string::npos ||
-                        type.find("k10temp") != std::string::npos;
-    auto& best = is_cpu ? cpu_max : any_max;
-    if (!best || celsius > *best) best = celsius;
-  }
-  return cpu_max ? cpu_max : any_max;
-}
-
 // ---- hearth serve's series ---------------------------------------------------------------
 
 std::span<const double> ttft_buckets() {
@@ -281,7 +233,7 @@ std::span<const double> duration_buckets() {
   return kBounds;
 }
 
-ServerMetrics::ServerMetrics(Paths paths) : paths_(std::move(paths)) {
+ServerMetrics::ServerMetrics(system::SystemRoot root) : root_(std::move(root)) {
   queue_depth_ = &registry_.gauge("hearth_queue_depth", "Requests waiting for a slot.");
   slots_busy_ = &registry_.gauge("hearth_slots_busy", "Slots generating for a request.");
   slots_total_ = &registry_.gauge("hearth_slots_total", "Parallel slots configured.");
@@ -333,14 +285,37 @@ void ServerMetrics::record_rejected(std::string_view reason) {
       .inc();
 }
 
+void ServerMetrics::record_health(const system::Health& h) {
+  if (h.temperature.celsius) {
+    registry_.gauge("hearth_cpu_temperature_celsius", "Hottest CPU thermal zone.").set(*h.temperature.celsius);
+  }
+  for (const system::CoreClock& c : h.clocks.cores) {
+    const Labels cpu = {{"cpu", std::to_string(c.cpu)}};
+    if (c.cur_mhz)
+      registry_.gauge("hearth_cpu_frequency_hertz", "Current clock of each core (cpufreq).", cpu).set(*c.cur_mhz * 1e6);
+    if (c.max_mhz)
+      registry_.gauge("hearth_cpu_frequency_max_hertz", "Highest clock of each core (cpufreq).", cpu)
+          .set(*c.max_mhz * 1e6);
+  }
+  if (h.throttle.bits) {
+    // Only where the board exposes them (a Raspberry Pi): absent series mean "unknown", not 0.
+    registry_.gauge("hearth_throttled_bits", "Raspberry Pi firmware get_throttled word.").set(double(*h.throttle.bits));
+    for (const system::ThrottleFlagInfo& f : system::throttle_flag_table()) {
+      registry_
+          .gauge("hearth_throttle_flag", "Raspberry Pi firmware throttled / under-voltage flags (1 set).",
+                 {{"flag", std::string(f.key)}})
+          .set((*h.throttle.bits & f.bit) ? 1 : 0);
+    }
+  }
+}
+
 std::string ServerMetrics::render() {
-  if (auto rss = read_rss_bytes(paths_.proc_status)) {
-    registry_.gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
-        .set(double(*rss));
+  if (auto rss = system::read_process_memory(root_).rss_bytes) {
+    registry_.gauge("process_resident_memory_bytes", "Resident memory size in bytes.").set(double(*rss));
   }
-  if (auto t = read_cpu_temperature_celsius(paths_.thermal_dir)) {
-    registry_.gauge("hearth_cpu_temperature_celsius", "Hottest CPU thermal zone.").set(*t);
-  }
+  // No vcgencmd on a scrape: a process spawn per scrape is not worth it; the sysfs file and the
+  // hwmon alarm are plain reads, and the health sampler may take vcgencmd's word instead.
+  record_health(system::read_health(root_, /*allow_vcgencmd=*/false));
   return registry_.render();
 }
 

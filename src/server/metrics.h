@@ -7,7 +7,9 @@
 //                     takes only that histogram's lock. Returned references stay valid for the
 //                     registry's lifetime, so hot paths look a series up once and keep it.
 //   ServerMetrics   — the series hearth serve exports, with names fixed in one place, plus the
-//                     process readings (RSS, CPU temperature) sampled when /metrics is scraped.
+//                     machine readings (RSS, CPU temperature and clocks, the Raspberry Pi
+//                     firmware's throttled / under-voltage flags) read through src/system/ when
+//                     /metrics is scraped.
 //
 // There is no process-wide registry (STYLE habit 5): the server owns one ServerMetrics in its
 // context and passes it to whoever records.
@@ -25,6 +27,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "system/machine.h"
 
 namespace hearth::server {
 
@@ -124,15 +128,6 @@ std::string format_value(double v);                  // integers exactly, +Inf/-
 // Sorted, sanitized, escaped: `a="x",b="y"` (empty for no labels).
 std::string render_labels(const Labels& labels);
 
-// ---- process readings ----------------------------------------------------------------
-// Resident set size in bytes from the VmRSS line of a /proc/<pid>/status file.
-std::optional<uint64_t> read_rss_bytes(const std::string& status_path = "/proc/self/status");
-// Hottest readable CPU thermal zone in degrees Celsius: zones under `thermal_dir` whose type
-// names a CPU/SoC (cpu, soc, x86_pkg_temp, ...) are preferred; otherwise any zone. The sysfs
-// files hold millidegrees. nullopt when nothing is readable (containers, most VMs).
-std::optional<double> read_cpu_temperature_celsius(
-    const std::string& thermal_dir = "/sys/class/thermal");
-
 // ---- the series hearth serve exports -----------------------------------------------
 // Bucket bounds for time to first token, seconds: a Pi 4 prefill of a long prompt takes tens of
 // seconds, a desktop answers in milliseconds.
@@ -141,12 +136,9 @@ std::span<const double> duration_buckets();
 
 class ServerMetrics {
  public:
-  struct Paths {
-    std::string proc_status = "/proc/self/status";
-    std::string thermal_dir = "/sys/class/thermal";
-  };
-  ServerMetrics() : ServerMetrics(Paths{}) {}
-  explicit ServerMetrics(Paths paths);
+  // `root` is where /sys and /proc are read ("/": the live machine; tests pass a fixture tree).
+  ServerMetrics() : ServerMetrics(system::SystemRoot{}) {}
+  explicit ServerMetrics(system::SystemRoot root);
 
   // One finished HTTP request (any route), e.g. ("/api/chat", 200, 1.25).
   void record_request(std::string_view endpoint, int status, double seconds);
@@ -169,12 +161,15 @@ class ServerMetrics {
   Gauge& kv_cache_bytes() { return *kv_cache_bytes_; }  // KV bytes allocated by live slots
   Gauge& models_loaded() { return *models_loaded_; }
 
-  // Samples the process readings, then renders every series.
+  // Sets the machine series from one reading (the scrape and the health sampler call it).
+  void record_health(const system::Health& h);
+  // Samples the machine readings, then renders every series.
   std::string render();
+  const system::SystemRoot& root() const { return root_; }
   MetricsRegistry& registry() { return registry_; }
 
  private:
-  Paths paths_;
+  system::SystemRoot root_;
   MetricsRegistry registry_;
   Gauge* queue_depth_;
   Gauge* slots_busy_;

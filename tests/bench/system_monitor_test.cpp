@@ -1,5 +1,6 @@
-// /proc and /sys readers on fake trees: values, absent files ("n/a"), nonsense readings, and the
-// background sampler's lifetime.
+// The benchmark's view of the machine on fake trees: extremes over a run, the firmware flags
+// ORed over the readings, absent files ("n/a"), and the background sampler's lifetime. The
+// readers themselves are tested in tests/system/.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -22,32 +23,17 @@ class FakeSys : public ::testing::Test {
     fs::create_directories(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
+  // `rel` under the fixture's sys/ folder.
   void write(const fs::path& rel, const std::string& text) {
-    fs::create_directories((root_ / rel).parent_path());
-    std::ofstream(root_ / rel) << text;
+    fs::create_directories((root_ / "sys" / rel).parent_path());
+    std::ofstream(root_ / "sys" / rel) << text;
   }
+  system::SystemRoot root() const { return {root_}; }
   fs::path root_;
 };
 
-TEST(BenchProcStatus, ParsesRssAndPeak) {
-  const std::string status =
-      "Name:\thearth\nVmPeak:\t  999999 kB\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t2\n";
-  const MemoryUsage m = parse_proc_status(status);
-  ASSERT_TRUE(m.rss_bytes.has_value());
-  ASSERT_TRUE(m.peak_bytes.has_value());
-  EXPECT_EQ(*m.rss_bytes, 102400ull * 1024);
-  EXPECT_EQ(*m.peak_bytes, 204800ull * 1024);
-}
-
-TEST(BenchProcStatus, MissingFieldsAreAbsent) {
-  const MemoryUsage m = parse_proc_status("Name:\tx\nVmRSSX: 12 kB\nVmHWM: garbage\n");
-  EXPECT_FALSE(m.rss_bytes.has_value());
-  EXPECT_FALSE(m.peak_bytes.has_value());
-  EXPECT_FALSE(read_memory_usage("/nonexistent/status").rss_bytes.has_value());
-}
-
 TEST(BenchProcStatus, ThisProcessHasAResidentSet) {
-  const MemoryUsage m = read_memory_usage();
+  const MemoryUsage m = system::read_process_memory({});
   if (!m.rss_bytes) GTEST_SKIP() << "no /proc/self/status here";
   EXPECT_GT(*m.rss_bytes, 0u);
 }
@@ -61,16 +47,17 @@ TEST_F(FakeSys, HottestZoneAndClockRange) {
   write("devices/system/cpu/cpu1/cpufreq/scaling_cur_freq", "600000\n");
   write("devices/system/cpu/cpu2/online", "1\n");  // no cpufreq: skipped
   write("devices/system/cpu/cpufreq/policy0/scaling_cur_freq", "42\n");  // not a cpuN folder
-  const ThermalSample s = read_thermal_sample(root_);
+  const ThermalSample s = read_thermal_sample(root());
   ASSERT_TRUE(s.temp_c.has_value());
   EXPECT_DOUBLE_EQ(*s.temp_c, 61.0);
   ASSERT_TRUE(s.freq_min_mhz.has_value());
   EXPECT_DOUBLE_EQ(*s.freq_min_mhz, 600.0);
   EXPECT_DOUBLE_EQ(*s.freq_max_mhz, 1500.0);
+  EXPECT_FALSE(s.throttle_bits.has_value());  // not a Pi
 }
 
 TEST_F(FakeSys, AbsentFilesGiveNotAvailable) {
-  const ThermalSample s = read_thermal_sample(root_ / "nothing-here");
+  const ThermalSample s = read_thermal_sample({root_ / "nothing-here"});
   EXPECT_FALSE(s.temp_c.has_value());
   EXPECT_FALSE(s.freq_min_mhz.has_value());
   ThermalRange r;
@@ -78,30 +65,36 @@ TEST_F(FakeSys, AbsentFilesGiveNotAvailable) {
   EXPECT_EQ(format_optional(r.temp_max_c), "n/a");
   EXPECT_EQ(format_optional(r.freq_min_mhz, 0), "n/a");
   EXPECT_EQ(format_optional(45.25, 1), "45.2");
+  EXPECT_FALSE(r.throttle_bits.has_value());
 }
 
-TEST_F(FakeSys, RangeKeepsExtremesAcrossSamples) {
+TEST_F(FakeSys, RangeKeepsExtremesAndEveryFlagSeen) {
   ThermalRange r;
-  r.add({50.0, 1000.0, 1500.0});
-  r.add({70.0, 600.0, 1200.0});
+  r.add({50.0, 1000.0, 1500.0, 0x0u});
+  r.add({70.0, 600.0, 1200.0, 0x50005u});  // under-voltage and throttled for a moment
   r.add({});  // a reading where nothing was there
-  EXPECT_EQ(r.n_samples, 3);
+  r.add({60.0, 900.0, 1300.0, 0x50000u});
+  EXPECT_EQ(r.n_samples, 4);
   EXPECT_DOUBLE_EQ(*r.temp_min_c, 50.0);
   EXPECT_DOUBLE_EQ(*r.temp_max_c, 70.0);
   EXPECT_DOUBLE_EQ(*r.freq_min_mhz, 600.0);
   EXPECT_DOUBLE_EQ(*r.freq_max_mhz, 1500.0);
+  EXPECT_EQ(*r.throttle_bits, 0x50005u);
 }
 
 TEST_F(FakeSys, SamplerReadsAtStartAndStopAndStopsOnce) {
   write("class/thermal/thermal_zone0/temp", "40000\n");
   write("devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", "1800000\n");
-  ThermalSampler sampler(root_, 10000);  // the interval never elapses: start and stop readings only
+  write("devices/platform/soc/soc:firmware/get_throttled", "0\n");
+  ThermalSampler sampler(root(), 10000);  // the interval never elapses: start and stop readings only
   write("class/thermal/thermal_zone0/temp", "80000\n");
+  write("devices/platform/soc/soc:firmware/get_throttled", "20002\n");  // capped while we ran
   const ThermalRange r = sampler.stop();
   EXPECT_GE(r.n_samples, 2);
   EXPECT_DOUBLE_EQ(*r.temp_min_c, 40.0);
   EXPECT_DOUBLE_EQ(*r.temp_max_c, 80.0);
   EXPECT_DOUBLE_EQ(*r.freq_max_mhz, 1800.0);
+  EXPECT_EQ(*r.throttle_bits, 0x20002u);
   EXPECT_EQ(sampler.stop().n_samples, r.n_samples);  // idempotent; the destructor stops nothing twice
 }
 

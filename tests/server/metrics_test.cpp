@@ -138,45 +138,16 @@ TEST(MetricsRegistry, ReferencesStayValidAndUpdatesAreAtomic) {
   EXPECT_EQ(r.histogram("h", "h", b).snapshot().count, uint64_t(kThreads * kPerThread));
 }
 
-TEST(MetricsProcess, ReadsRssFromProcStatus) {
-  TempDir dir;
-  dir.write("status", "Name:\thearth\nVmPeak:\t  9000 kB\nVmRSS:\t  12345 kB\nThreads:\t3\n");
-  EXPECT_EQ(read_rss_bytes((dir.path() / "status").string()), uint64_t(12345) * 1024);
-  dir.write("bad", "Name:\thearth\n");
-  EXPECT_FALSE(read_rss_bytes((dir.path() / "bad").string()).has_value());
-  EXPECT_FALSE(read_rss_bytes((dir.path() / "missing").string()).has_value());
-  // The real file: this process certainly has resident memory.
-  auto self = read_rss_bytes();
-  ASSERT_TRUE(self.has_value());
-  EXPECT_GT(*self, 0u);
-}
-
-TEST(MetricsProcess, PrefersCpuThermalZones) {
-  TempDir dir;
-  dir.write("thermal_zone0/type", "acpitz\n");
-  dir.write("thermal_zone0/temp", "71000\n");
-  dir.write("thermal_zone1/type", "cpu-thermal\n");
-  dir.write("thermal_zone1/temp", "48312\n");
-  dir.write("thermal_zone2/type", "cpu-broken\n");
-  dir.write("thermal_zone2/temp", "-273000\n");
-  dir.write("cooling_device0/temp", "99000\n");
-  auto t = read_cpu_temperature_celsius(dir.path().string());
-  ASSERT_TRUE(t.has_value());
-  EXPECT_DOUBLE_EQ(*t, 48.312);
-
-  TempDir other;
-  other.write("thermal_zone3/type", "acpitz\n");
-  other.write("thermal_zone3/temp", "40500\n");
-  EXPECT_DOUBLE_EQ(read_cpu_temperature_celsius(other.path().string()).value_or(0), 40.5);
-  EXPECT_FALSE(read_cpu_temperature_celsius((other.path() / "nope").string()).has_value());
-}
-
 TEST(ServerMetrics, ExportsTheDocumentedSeries) {
   TempDir dir;
-  dir.write("status", "VmRSS:\t2048 kB\n");
-  dir.write("thermal/thermal_zone0/type", "soc_thermal\n");
-  dir.write("thermal/thermal_zone0/temp", "55000\n");
-  ServerMetrics m({(dir.path() / "status").string(), (dir.path() / "thermal").string()});
+  // A fixture tree read through src/system/ as `--sysfs-root` would: DIR/proc, DIR/sys.
+  dir.write("proc/self/status", "VmRSS:\t2048 kB\n");
+  dir.write("sys/class/thermal/thermal_zone0/type", "soc_thermal\n");
+  dir.write("sys/class/thermal/thermal_zone0/temp", "55000\n");
+  dir.write("sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", "1500000\n");
+  dir.write("sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", "1800000\n");
+  dir.write("sys/devices/platform/soc/soc:firmware/get_throttled", "50005\n");
+  ServerMetrics m(system::SystemRoot{dir.path()});
   m.slots_total().set(2);
   m.slots_busy().set(1);
   m.queue_depth().set(3);
@@ -205,6 +176,14 @@ TEST(ServerMetrics, ExportsTheDocumentedSeries) {
            "hearth_kv_cache_bytes 1048576\n",
            "process_resident_memory_bytes 2097152\n",
            "hearth_cpu_temperature_celsius 55\n",
+           "hearth_cpu_frequency_hertz{cpu=\"0\"} 1500000000\n",
+           "hearth_cpu_frequency_max_hertz{cpu=\"0\"} 1800000000\n",
+           "hearth_throttled_bits 327685\n",
+           "hearth_throttle_flag{flag=\"under_voltage_now\"} 1\n",
+           "hearth_throttle_flag{flag=\"throttled_now\"} 1\n",
+           "hearth_throttle_flag{flag=\"freq_capped_now\"} 0\n",
+           "hearth_throttle_flag{flag=\"under_voltage_since_boot\"} 1\n",
+           "hearth_throttle_flag{flag=\"throttled_since_boot\"} 1\n",
            "# TYPE hearth_time_to_first_token_seconds histogram\n",
        }) {
     EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "\nin:\n" << text;
@@ -225,10 +204,12 @@ TEST(ServerMetrics, ExportsTheDocumentedSeries) {
 }
 
 TEST(ServerMetrics, MissingProcessFilesOmitTheirSeries) {
-  ServerMetrics m({"/nonexistent/status", "/nonexistent/thermal"});
+  ServerMetrics m(system::SystemRoot{"/nonexistent"});
   const std::string text = m.render();
   EXPECT_EQ(text.find("process_resident_memory_bytes"), std::string::npos);
   EXPECT_EQ(text.find("hearth_cpu_temperature_celsius"), std::string::npos);
+  EXPECT_EQ(text.find("hearth_cpu_frequency_hertz"), std::string::npos);
+  EXPECT_EQ(text.find("hearth_throttle_flag"), std::string::npos);  // off a Pi: absent, not 0
   EXPECT_NE(text.find("hearth_slots_busy 0\n"), std::string::npos);
 }
 

@@ -191,7 +191,7 @@ Result<RunResult> run_one(const LoadedModel& lm, const ModelInfo& info, int n_th
     (void)first;
     r.ttft_ms.emplace_back(n, ms_since(t0));
   }
-  r.memory = system::read_process_memory(p.system_root);
+  r.memory = system::read_process_memory(system::SystemRoot{});  // this process, always live
   return r;
 }
 
@@ -335,7 +335,7 @@ Result<BenchReport> run_bench(const BenchParams& p, const ProgressFn& progress) 
     const std::string tag = fmt::format("[{}/{}] {}", i + 1, p.models.size(),
                                         std::filesystem::path(path).filename().string());
     if (progress) progress(tag + ": loading");
-    system::reset_peak_rss(p.system_root);
+    system::reset_peak_rss(system::SystemRoot{});
     auto lm = load_model(path);
     if (!lm) return lm.error();
     auto info = describe_model(lm->model->file(), path);

@@ -40,7 +40,9 @@ struct BenchParams {
   bool matrix = false;
   OutputFormat output = OutputFormat::kMarkdown;
   uint32_t seed = 1234;
-  system::SystemRoot system_root;  // "/" (the live machine), or a fixture tree for the sampler
+  // Where the temperature/clock/throttle sampler reads: "/" (the live machine), or a fixture tree
+  // (`--sysfs-root`). RSS is always this process's own.
+  system::SystemRoot system_root;
 };
 
 // "1,2,4" → {1, 2, 4}: integers in [min, max], no empty items.

@@ -35,6 +35,7 @@ struct BenchArgs {
   uint32_t seed = 1234;
   std::string state_dir;  // where the measured rates are kept ("" : bench::default_state_dir())
   bool no_store = false;
+  std::string sysfs_root = "/";  // the temperature/clock/throttle sampler reads DIR/sys, DIR/proc
 };
 
 // Keeps each run's pp/tg rates for the router's cost rule (bench/rate_store.h). A failure to
@@ -87,6 +88,9 @@ int run_bench_command(const BenchArgs& a, bool matrix_given) {
   p.n_batch = a.n_batch;
   p.bandwidth = a.bandwidth;
   p.seed = a.seed;
+  p.system_root.root = a.sysfs_root;
+  if (std::error_code ec; !std::filesystem::is_directory(p.system_root.root, ec))
+    return fail("--sysfs-root " + a.sysfs_root + ": no such folder");
   if (a.threads.empty()) {
     p.threads = {static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
   } else {
@@ -157,6 +161,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                   "where measured pp/tg rates are kept for the router (default $HEARTH_STATE_DIR, "
                   "$XDG_STATE_HOME/hearth, ~/.local/state/hearth)");
   cmd->add_flag("--no-store", args->no_store, "do not keep the measured rates");
+  cmd->add_option("--sysfs-root", args->sysfs_root, "sample DIR/sys and DIR/proc instead of the live machine");
   cmd->callback([args, matrix, &exit_code] { exit_code = run_bench_command(*args, matrix->count() > 0); });
 }
 

@@ -53,6 +53,7 @@ struct ServeArgs {
   bool quiet = false;
   bool check = false;  // --check: validate --config and exit
   std::string state_dir;  // `hearth bench`'s stored rates ("" : bench::default_state_dir())
+  std::string sysfs_root = "/";  // the health sampler and /metrics read DIR/sys, DIR/proc
 };
 
 int fail(const std::string& message) {
@@ -140,10 +141,13 @@ int run_serve(const ServeArgs& a) {
   // A client closing its socket mid-write must not kill the server.
   signal(SIGPIPE, SIG_IGN);
 
-  server::ServerMetrics metrics;
+  const system::SystemRoot system_root{a.sysfs_root};
+  if (std::error_code ec; !std::filesystem::is_directory(system_root.root, ec))
+    return fail("--sysfs-root " + a.sysfs_root + ": no such folder");
+  server::ServerMetrics metrics(system_root);
   // Temperature, clocks and the Pi's throttled / under-voltage flags every 5 s: current
   // gauges for /metrics, and a log line when throttling starts or ends or the voltage sags.
-  server::HealthMonitor health(system::SystemRoot{}, std::chrono::seconds(5), &metrics, [](const std::string& line) {
+  server::HealthMonitor health(system_root, std::chrono::seconds(5), &metrics, [](const std::string& line) {
     std::fprintf(stderr, "hearth serve: health: %s\n", line.c_str());
     std::fflush(stderr);
   });
@@ -248,6 +252,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-ram-check", args->no_ram_check, "load models even when MemAvailable looks too small");
   cmd->add_flag("--no-batch", args->no_batch, "decode the slots one after another (to measure batching)");
   cmd->add_flag("-q,--quiet", args->quiet, "no access log");
+  cmd->add_option("--sysfs-root", args->sysfs_root, "read DIR/sys and DIR/proc for /metrics and the health log");
   cmd->add_option("--state-dir", args->state_dir,
                   "where `hearth bench` keeps measured rates (default $HEARTH_STATE_DIR, $XDG_STATE_HOME/hearth, "
                   "~/.local/state/hearth)");

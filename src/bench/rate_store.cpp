@@ -100,7 +100,7 @@ Status RateStore::record(const std::vector<StoredRate>& rates) const {
   const std::filesystem::path tmp = file_.string() + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
+    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";  // a non-UTF-8 path must not throw
     out.flush();
     if (!out) {
       std::filesystem::remove(tmp, ec);

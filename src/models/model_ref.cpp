@@ -165,7 +165,7 @@ Result<std::vector<RepoFile>> parse_hf_tree(std::string_view json_text) {
   if (!j.is_array()) return Error{"the Hub's file list is not a JSON array"};
   std::vector<RepoFile> files;
   for (const auto& e : j) {
-    if (!e.is_object() || e.value("type", "") != "file" || !e.contains("path") || !e["path"].is_string()) continue;
+    if (!e.is_object() || !e.contains("type") || e["type"] != "file" || !e.contains("path") || !e["path"].is_string()) continue;
     RepoFile f;
     f.path = e["path"].get<std::string>();
     if (e.contains("size") && e["size"].is_number_unsigned()) f.size = e["size"].get<uint64_t>();

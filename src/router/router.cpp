@@ -9,6 +9,7 @@
 
 #include "router/http_client.h"
 #include "router/translate.h"
+#include "server/json_limits.h"
 #include "server/metrics.h"
 
 namespace hearth::router {
@@ -223,6 +224,7 @@ bool Router::handle(const httplib::Request& req, httplib::Response& res) {
   if (api == Api::kNone) return false;
   std::shared_ptr<const RouterState> st = state_.load();
   if (!st || (st->config.upstreams.empty() && st->config.locals.empty())) return false;
+  if (!server::json_nesting_within(req.body)) return false;  // the local handler explains the error
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return false;  // the local handler explains the error
 

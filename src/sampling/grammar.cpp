@@ -124,6 +124,10 @@ void GrammarMatcher::expand(uint32_t pos, int32_t parent, std::vector<int32_t>& 
       // The same position over the same stack is the same future: keep one.
       for (int32_t h : out)
         if (h >= 0 && pool_[size_t(h)].pos == pos && pool_[size_t(h)].parent == parent) return;
+      if (out.size() >= kMaxHeads) {
+        overflowed_ = true;
+        return;
+      }
       out.push_back(push_node(pos, parent));
       return;
     case Grammar::Kind::kRef: {
@@ -294,7 +298,9 @@ void GrammarMatcher::fill_mask(const TokenTrie& trie, std::vector<uint8_t>& allo
   level_heads_[0] = heads_;
   level_utf8_[0] = utf8_;
   const size_t pool_mark = pool_.size();
+  const bool overflowed = overflowed_;  // the walk's speculative steps do not count
   dfs(trie, 0, 0, allowed);
+  overflowed_ = overflowed;
   pool_.resize(pool_mark);
   if (mask_cache_.size() >= kCacheEntries) mask_cache_.clear();
   std::vector<uint64_t> bits((allowed.size() + 63) / 64, 0);

@@ -112,6 +112,13 @@ class GrammarMatcher {
   // allowed[id] = 1 for every token whose bytes keep the input a valid prefix, else 0
   // (resized to the trie's n_tokens). The hot function of constrained sampling.
   void fill_mask(const TokenTrie& trie, std::vector<uint8_t>& allowed);
+  // At most kMaxHeads parse states are kept at once. A grammar whose alternatives keep more
+  // readings of the same text alive (nested anyOf of look-alike arrays grows them 4^depth)
+  // loses the surplus: the output stays valid, every step stays bounded, but the matcher may
+  // reach a point where no token fits. overflowed() says that the cap was hit on the accepted
+  // input, so the caller can name the cause.
+  bool overflowed() const { return overflowed_; }
+  static constexpr size_t kMaxHeads = 512;
 
  private:
   static constexpr int32_t kAccepted = -1;  // a stack that has matched the whole root rule
@@ -142,6 +149,7 @@ class GrammarMatcher {
   std::vector<Node> pool_;
   std::vector<int32_t> heads_;
   Utf8 utf8_;
+  bool overflowed_ = false;
   // fill_mask scratch, one heads vector and partial character per trie depth.
   std::vector<std::vector<int32_t>> level_heads_;
   std::vector<Utf8> level_utf8_;

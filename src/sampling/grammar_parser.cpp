@@ -36,6 +36,10 @@ class Parser {
       if (defined_[id]) return fail("rule '" + name + "' is defined twice");
       defined_[id] = true;
       if (!alternatives(id)) return error_;
+      // Bounded repetitions expand into one rule per count ({0,10000}: 10000 rules), so a
+      // short schema can ask for millions; the total is capped (~40 MB of rules).
+      if (names_.size() > kMaxRules)
+        return fail("the grammar expands to more than " + std::to_string(kMaxRules) + " rules");
       skip_space();
     }
     if (alts_.empty()) return Error{"grammar: no rules"};
@@ -364,6 +368,7 @@ class Parser {
   size_t i_ = 0;
   Error error_{""};
   std::map<std::string, uint32_t> by_name_;
+  static constexpr size_t kMaxRules = 100000;
   std::vector<std::string> names_;
   std::vector<std::vector<Seq>> alts_;
   std::vector<bool> defined_;

@@ -135,6 +135,10 @@ class Compiler {
     }
     if (!s.is_object()) return fail(path, "a schema must be an object or a boolean");
     if (++depth_ > 64) return fail(path, "schema nested too deeply");
+    // Every entry of a `type` list visits the sub-schemas again, so a small schema can ask
+    // for exponentially many visits; a request's schema is refused past a fixed budget.
+    if (++visits_ > kMaxVisits)
+      return fail(path, "schema too large to compile (over " + std::to_string(kMaxVisits) + " sub-schema visits)");
     struct Leave {
       int& d;
       ~Leave() { --d; }
@@ -389,6 +393,8 @@ class Compiler {
   std::map<std::string, std::string> refs_;
   int counter_ = 0;
   int depth_ = 0;
+  static constexpr int kMaxVisits = 10000;
+  int visits_ = 0;
 };
 
 }  // namespace

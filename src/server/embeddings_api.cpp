@@ -10,6 +10,7 @@
 #include <string>
 
 #include "runtime/embed.h"
+#include "server/json_limits.h"
 #include "server/model_registry.h"
 #include "server/ollama_json.h"
 #include "tokenizer/tokenizer.h"
@@ -53,12 +54,22 @@ bool read_dimensions(const json& body, std::optional<int64_t>& out, std::string&
   return true;
 }
 
+// A list of token ids, each one an int32 (a larger number would wrap on conversion; ids past
+// the vocabulary are refused later, with the vocabulary's size).
 bool is_id_list(const json& v) {
   if (!v.is_array() || v.empty()) return false;
-  for (const json& x : v)
+  for (const json& x : v) {
     if (!x.is_number_integer()) return false;
+    if (x.is_number_unsigned() ? x.get<uint64_t>() > INT32_MAX
+                               : (x.get<int64_t>() < 0 || x.get<int64_t>() > INT32_MAX))
+      return false;
+  }
   return true;
 }
+
+// Inputs one request may carry (OpenAI's own limit): each becomes a vector of the model's
+// width in the answer, so an unbounded list is an unbounded answer.
+constexpr size_t kMaxEmbeddingInputs = 2048;
 
 // Everything the handlers share once the model is known: tokenized inputs within the context.
 struct Prepared {
@@ -121,6 +132,7 @@ std::string pooling_refusal(const LoadedModel& m, const std::optional<Pooling>& 
 }
 
 void handle_openai(const httplib::Request& req, httplib::Response& res, ServerContext& ctx) {
+  if (!json_nesting_within(req.body)) return send_openai_error(res, invalid("", "the request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels"));
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) return send_openai_error(res, invalid("", "the request body is not valid JSON"));
   OpenAiEmbeddingRequest r;
@@ -162,6 +174,7 @@ void handle_openai(const httplib::Request& req, httplib::Response& res, ServerCo
 
 void handle_ollama(const httplib::Request& req, httplib::Response& res, ServerContext& ctx, bool legacy) {
   const Clock::time_point t0 = Clock::now();
+  if (!json_nesting_within(req.body)) return send_ollama_error(res, 400, "the request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) return send_ollama_error(res, 400, "the request body is not valid JSON");
   Result<OllamaEmbedRequest> r = parse_ollama_embed_request(body, legacy);
@@ -246,6 +259,11 @@ bool parse_openai_embedding_request(const json& body, OpenAiEmbeddingRequest& ou
   } else {
     return bad_input();
   }
+  if (out.inputs.size() > kMaxEmbeddingInputs) {
+    err = invalid("input", "input has " + std::to_string(out.inputs.size()) + " items; at most " +
+                               std::to_string(kMaxEmbeddingInputs) + " per request");
+    return false;
+  }
   for (const json& item : input.is_array() ? input : json::array({input}))
     if (item.is_number_integer() && (item.get<int64_t>() < 0 || item.get<int64_t>() > INT32_MAX)) return bad_input();
   if (body.contains("encoding_format") && !body["encoding_format"].is_null()) {
@@ -312,7 +330,8 @@ Result<OllamaEmbedRequest> parse_ollama_embed_request(const json& body, bool leg
       r.inputs.emplace_back();
     }
   } else {
-    const json input = body.contains("input") ? body["input"] : json();
+    static const json kAbsent;
+    const json& input = body.contains("input") ? body["input"] : kAbsent;
     if (input.is_string()) {
       r.inputs.push_back(input.get<std::string>());
     } else if (input.is_array() && !input.empty()) {
@@ -325,6 +344,9 @@ Result<OllamaEmbedRequest> parse_ollama_embed_request(const json& body, bool leg
     }
     for (const std::string& s : r.inputs)
       if (s.empty()) return Error{"input contains an empty string"};
+    if (r.inputs.size() > kMaxEmbeddingInputs)
+      return Error{"input has " + std::to_string(r.inputs.size()) + " items; at most " +
+                   std::to_string(kMaxEmbeddingInputs) + " per request"};
   }
   if (body.contains("truncate") && !body["truncate"].is_null()) {
     if (!body["truncate"].is_boolean()) return Error{"truncate must be a boolean"};

@@ -12,6 +12,7 @@
 
 #include "chat/model_template.h"
 #include "server/metrics.h"
+#include "server/json_limits.h"
 #include "server/model_registry.h"
 #include "sampling/json_schema.h"
 #include "server/ollama_json.h"
@@ -369,6 +370,10 @@ void order_format(const httplib::Request& req, Format format,
 }
 
 std::optional<json> parse_body(const httplib::Request& req, httplib::Response& res) {
+  if (!json_nesting_within(req.body)) {
+    send_error(res, 400, "the request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return std::nullopt;
+  }
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) {
     send_error(res, 400, "invalid JSON in the request body");

@@ -10,6 +10,7 @@
 
 #include "server/metrics.h"
 #include "sampling/json_schema.h"
+#include "server/json_limits.h"
 #include "server/model_registry.h"
 #include "server/sse.h"
 
@@ -608,6 +609,7 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
 void handle_completion(const httplib::Request& req, httplib::Response& res, ServerContext& ctx,
                        bool chat) {
   if (ctx.route_hook && ctx.route_hook(req, res)) return;  // routed upstream (docs/router.md)
+  if (!json_nesting_within(req.body)) return send_error(res, invalid("", "the request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels"));
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) {
     ApiError e = invalid("", "the request body is not valid JSON");
@@ -619,7 +621,7 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
   auto x = std::make_shared<Exchange>();
   x->chat = chat;
   x->request = std::move(*parsed);
-  if (x->request.grammar && body["response_format"].contains("json_schema")) {
+  if (x->request.grammar && body["response_format"].value("type", "") == "json_schema") {
     // Again from the text in key order: the output follows the declared property order.
     const auto ordered = nlohmann::ordered_json::parse(req.body, nullptr, false);
     const auto& schema = ordered["response_format"]["json_schema"];

@@ -404,6 +404,10 @@ void Scheduler::sample(Slot& slot, std::span<const float> logits) {
   Result<int32_t> id = slot.sampler->sample(logits, allowed);
   if (!id) {
     slot.result.error = id.error().message;
+    if (slot.grammar && slot.grammar->overflowed())
+      slot.result.error = "the response format's grammar is too ambiguous to follow (over " +
+                          std::to_string(sampling::GrammarMatcher::kMaxHeads) +
+                          " parse states at once): simplify its anyOf/oneOf alternatives";
     return finish(slot, FinishReason::kError);
   }
   if (slot.result.tokens_generated == 0) {

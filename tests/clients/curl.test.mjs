@@ -96,6 +96,19 @@ test('wrong field types name the field', { skip }, async () => {
   assert.equal(JSON.parse(c.body).error.param, 'prompt');
 });
 
+test('deeply nested JSON (30000 levels): a 400 naming the depth on every route, the server stays up', { skip }, async () => {
+  const file = path.join(tmp, 'deep.json');
+  writeFileSync(file, '{"model": "synth", "input": ' + '['.repeat(30000) + ']'.repeat(30000) + '}');
+  for (const route of ['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/api/chat', '/api/generate',
+                       '/api/embed']) {
+    const r = await curl(['-X', 'POST', `${server.url}${route}`, '-H', 'Content-Type: application/json',
+                          '--data-binary', `@${file}`]);
+    assert.equal(r.status, 400, `${route}: ${r.body}`);
+    assert.match(r.body, /deeper than 64 levels/, route);
+  }
+  assert.equal((await curl([`${server.url}/health`])).status, 200);
+});
+
 test('a body over --max-body: 413 with a JSON error', { skip }, async () => {
   const file = path.join(tmp, 'big.json');
   writeFileSync(file, JSON.stringify({ model: 'synth', prompt: 'x'.repeat(200000) }));

@@ -423,5 +423,39 @@ TEST(JsonSchemaProperty, RandomSchemasTinyVocabMaskEqualsBruteForce) {
   }
 }
 
+// Review findings: schemas whose compile or matching cost grows exponentially, or whose
+// repetitions expand to millions of rules, are bounded.
+TEST(JsonSchema, ExponentialTypeListsAreRefused) {
+  json s = {{"type", "integer"}};
+  for (int i = 0; i < 20; ++i) s = {{"type", {"array", "array"}}, {"items", s}};
+  auto g = json_schema_to_grammar(s);
+  ASSERT_FALSE(g);
+  EXPECT_NE(g.error().message.find("too large"), std::string::npos) << g.error().message;
+}
+
+TEST(JsonSchema, RepetitionsExpandingPastTheRuleCapAreRefused) {
+  json props = json::object();
+  for (int i = 0; i < 20; ++i) props["p" + std::to_string(i)] = {{"type", "string"}, {"maxLength", 10000}};
+  auto g = compile_json_schema(json{{"type", "object"}, {"properties", props}});
+  ASSERT_FALSE(g);
+  EXPECT_NE(g.error().message.find("rules"), std::string::npos) << g.error().message;
+}
+
+TEST(JsonSchema, AmbiguousAlternativesStayBounded) {
+  // a0 = string; aN = anyOf of four look-alike arrays of a(N-1): 4^N readings of "[[[...".
+  json defs = {{"a0", {{"type", "string"}}}};
+  for (int n = 1; n <= 8; ++n) {
+    json alt = {{"type", "array"}, {"items", {{"$ref", "#/$defs/a" + std::to_string(n - 1)}}}};
+    defs["a" + std::to_string(n)] = {{"anyOf", {alt, alt, alt, alt}}};
+  }
+  auto g = compile_json_schema(json{{"$defs", defs}, {"$ref", "#/$defs/a8"}});
+  ASSERT_TRUE(g) << g.error().message;
+  GrammarMatcher m(*g);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(m.accept("[")) << i;  // each step capped, so this ends
+  EXPECT_TRUE(m.overflowed());
+  EXPECT_TRUE(m.accept("\"x\"]]]]]]]]"));  // what survives still parses the real sentence
+  EXPECT_TRUE(m.complete());
+}
+
 }  // namespace
 }  // namespace hearth::sampling

@@ -114,5 +114,21 @@ TEST(OllamaEmbedRequest, EmbedAndLegacy) {
   EXPECT_NE(error({{"model", "m"}, {"input", "x"}, {"keep_alive", "soon"}}, false), "");
 }
 
+// Review findings: ids that would wrap on conversion to int32, and unbounded input lists.
+TEST(OpenAiEmbeddingRequest, IdsPastInt32AndHugeListsAreRefused) {
+  EXPECT_EQ(param_of({{"input", json::array({json::array({4294967297ull})})}}), "input");
+  EXPECT_EQ(param_of({{"input", json::array({2147483648ll})}}), "input");
+  EXPECT_EQ(param_of({{"input", json(std::vector<std::string>(2049, "a"))}}), "input");
+  OpenAiEmbeddingRequest r;
+  ApiError e;
+  EXPECT_TRUE(parse_openai_embedding_request({{"input", json(std::vector<std::string>(2048, "a"))}}, r, e));
+}
+
+TEST(OllamaEmbedRequest, HugeListsAreRefused) {
+  auto r = parse_ollama_embed_request({{"model", "m"}, {"input", json(std::vector<std::string>(2049, "a"))}}, false);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("at most 2048"), std::string::npos) << r.error().message;
+}
+
 }  // namespace
 }  // namespace hearth::server

@@ -41,7 +41,8 @@ RopeParams rope_params(const ForwardContext& ctx, const SeqSegment& seg) {
 
 }  // namespace
 
-void ForwardScratch::ensure(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_threads) {
+void ForwardScratch::ensure(const ModelConfig& c, int64_t n, int64_t n_out, int64_t n_logits, int64_t n_ctx,
+                            int n_threads) {
   grow(x, n * c.n_embd);
   grow(xn, n * c.n_embd);
   grow(qkv, n * (c.n_embd_q() + 2 * c.n_embd_kv()));
@@ -57,8 +58,8 @@ void ForwardScratch::ensure(const ModelConfig& c, int64_t n, int64_t n_ctx, int 
   grow(rope_cos, n * c.rope_dims / 2);
   grow(rope_sin, n * c.rope_dims / 2);
   grow(scores, static_cast<int64_t>(n_threads) * n_ctx);
-  grow(out_norm, n * c.n_embd);
-  grow(logits, n * c.n_vocab);
+  grow(out_norm, n_out * c.n_embd);
+  grow(logits, n_logits * c.n_vocab);
   grow(positions, n);
 }
 
@@ -214,6 +215,7 @@ Status output_logits(ForwardContext& ctx) {
   }
   if (ctx.capture != nullptr && *ctx.capture)
     (*ctx.capture)("result_norm", -1, s.out_norm.data(), n_out, c.n_embd);
+  if (!ctx.logits) return {};
   Status st = matmul(ctx.model.kernels(), ctx.pool, w.output, s.out_norm.data(), n_out,
                      s.logits.data(), s.act);
   if (st && ctx.capture != nullptr && *ctx.capture)
@@ -223,23 +225,25 @@ Status output_logits(ForwardContext& ctx) {
 
 Status run_forward(const Model& model, ThreadPool& pool, ForwardScratch& s,
                    std::span<const int32_t> tokens, std::span<const SeqSegment> segments,
-                   const CaptureFn* capture) {
+                   const CaptureFn* capture, ForwardOutput output) {
   if (segments.empty() || tokens.empty()) return Error{"forward: no tokens"};
-  int64_t row = 0, n_kv_max = 0;
+  int64_t row = 0, n_kv_max = 0, n_out = 0;
   for (const SeqSegment& seg : segments) {
     // Our own bookkeeping, but cheap to check and fatal to get wrong.
     if (seg.kv == nullptr || seg.row0 != row || seg.n_rows <= 0 ||
         seg.n_past + seg.n_rows > seg.kv->reserved())
       return Error{"forward: inconsistent sequence segments"};
     row += seg.n_rows;
+    n_out += seg.n_out();
     n_kv_max = std::max(n_kv_max, seg.kv->reserved());  // scores follow the filled context
   }
   if (row != static_cast<int64_t>(tokens.size())) return Error{"forward: segments do not cover the batch"};
-  s.ensure(model.config(), row, n_kv_max, pool.size());
+  const bool logits = output == ForwardOutput::kLogits;
+  s.ensure(model.config(), row, n_out, logits ? n_out : 0, n_kv_max, pool.size());
   for (const SeqSegment& seg : segments)
     for (int64_t t = 0; t < seg.n_rows; ++t)
       s.positions[static_cast<size_t>(seg.row0 + t)] = static_cast<int32_t>(seg.n_past + t);
-  ForwardContext ctx{model, pool, s, tokens, segments, capture};
+  ForwardContext ctx{model, pool, s, tokens, segments, capture, logits};
   return model.forward()(ctx);
 }
 

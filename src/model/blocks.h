@@ -41,7 +41,11 @@ struct ForwardScratch {
   std::vector<int32_t> positions;
   std::vector<uint8_t> act;    // quantised activations for matmul
 
-  void ensure(const ModelConfig& c, int64_t n_tokens, int64_t n_ctx, int n_threads);
+  // n_out: rows whose final norm is taken; n_logits: rows projected to the vocabulary (n_out,
+  // or 0 for a hidden-states-only pass) — a prompt's prefill wants one row of logits, and
+  // (n_tokens, n_vocab) floats would be 262 MB for 512 tokens of a 128k vocabulary.
+  void ensure(const ModelConfig& c, int64_t n_tokens, int64_t n_out, int64_t n_logits, int64_t n_ctx,
+              int n_threads);
 };
 
 // One sequence's part of a forward pass. A pass runs the rows of one or more sequences
@@ -63,6 +67,7 @@ struct ForwardContext {
   std::span<const int32_t> tokens;        // the rows of every segment, concatenated
   std::span<const SeqSegment> segments;   // cover tokens in order
   const CaptureFn* capture = nullptr;
+  bool logits = true;  // false: stop after the final norm (its "result_norm" capture)
 
   const ModelConfig& config() const { return model.config(); }
   const ModelWeights& weights() const { return model.weights(); }
@@ -73,9 +78,12 @@ struct ForwardContext {
 // architecture's forward pass. Logits land in s.logits, (Σ n_out, n_vocab) in segment order.
 // The caller has reserved every cache; nothing here advances a sequence (the caller does,
 // once the pass succeeded), so a failed pass leaves every sequence as it was.
+// ForwardOutput::kHiddenOnly skips the output projection: s.logits is left empty and the
+// final-norm rows are only seen through the "result_norm" capture (embeddings).
+enum class ForwardOutput { kLogits, kHiddenOnly };
 Status run_forward(const Model& model, ThreadPool& pool, ForwardScratch& s,
                    std::span<const int32_t> tokens, std::span<const SeqSegment> segments,
-                   const CaptureFn* capture = nullptr);
+                   const CaptureFn* capture = nullptr, ForwardOutput output = ForwardOutput::kLogits);
 
 void capture(ForwardContext& ctx, std::string_view name, int64_t layer, const float* data,
              int64_t cols);

@@ -48,7 +48,7 @@ Status Embedder::hidden_states(ThreadPool& pool, std::span<const int32_t> tokens
   if (c.arch == Arch::kBert) return encode_bert(*model_, pool, bert_, tokens, starts, hidden_.data());
 
   // A decoder: one fresh cache per input (its causal pass over itself), every row's
-  // final-norm hidden state captured. The logits it computes on the way are discarded.
+  // final-norm hidden state captured; the output projection is skipped.
   std::vector<KvCache> caches;
   std::vector<SeqSegment> segments;
   caches.reserve(starts.size());
@@ -74,7 +74,9 @@ Status Embedder::hidden_states(ThreadPool& pool, std::span<const int32_t> tokens
     std::copy(data, data + rows * cols, hidden_.data());
     captured = true;
   };
-  if (Status st = run_forward(*model_, pool, decoder_, tokens, segments, &capture); !st) return st;
+  if (Status st = run_forward(*model_, pool, decoder_, tokens, segments, &capture, ForwardOutput::kHiddenOnly);
+      !st)
+    return st;
   if (!captured) return Error{"embedding: the model's pass gave no hidden states"};
   return {};
 }

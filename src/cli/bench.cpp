@@ -88,9 +88,9 @@ int run_bench_command(const BenchArgs& a, bool matrix_given) {
   p.n_batch = a.n_batch;
   p.bandwidth = a.bandwidth;
   p.seed = a.seed;
-  p.system_root.root = a.sysfs_root;
-  if (std::error_code ec; !std::filesystem::is_directory(p.system_root.root, ec))
-    return fail("--sysfs-root " + a.sysfs_root + ": no such folder");
+  Result<system::SystemRoot> root = system::system_root_at(a.sysfs_root);
+  if (!root) return fail(root.error().message);
+  p.system_root = *root;
   if (a.threads.empty()) {
     p.threads = {static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
   } else {

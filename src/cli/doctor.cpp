@@ -37,9 +37,10 @@ int run_doctor_command(const DoctorArgs& a) {
   if (!(a.load_seconds >= 0 && a.load_seconds <= 120)) return usage_error("--load-seconds must be between 0 and 120");
   if (a.read_mib < 1 || a.read_mib > 16384) return usage_error("--read-mib must be between 1 and 16384");
   doctor::Options o;
-  o.root.root = a.sysfs_root;
+  Result<system::SystemRoot> root = system::system_root_at(a.sysfs_root);
+  if (!root) return usage_error(root.error().message);
+  o.root = *root;
   std::error_code ec;
-  if (!std::filesystem::is_directory(o.root.root, ec)) return usage_error("--sysfs-root " + a.sysfs_root + ": no such folder");
   if (!a.model.empty()) {
     if (!std::filesystem::is_regular_file(a.model, ec)) return usage_error(a.model + ": no such file");
     o.models.push_back(a.model);

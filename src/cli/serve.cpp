@@ -141,9 +141,9 @@ int run_serve(const ServeArgs& a) {
   // A client closing its socket mid-write must not kill the server.
   signal(SIGPIPE, SIG_IGN);
 
-  const system::SystemRoot system_root{a.sysfs_root};
-  if (std::error_code ec; !std::filesystem::is_directory(system_root.root, ec))
-    return fail("--sysfs-root " + a.sysfs_root + ": no such folder");
+  Result<system::SystemRoot> root = system::system_root_at(a.sysfs_root);
+  if (!root) return fail(root.error().message);
+  const system::SystemRoot system_root = *root;
   server::ServerMetrics metrics(system_root);
   // Temperature, clocks and the Pi's throttled / under-voltage flags every 5 s: current
   // gauges for /metrics, and a log line when throttling starts or ends or the voltage sags.

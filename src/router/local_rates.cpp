@@ -2,11 +2,10 @@
 #include "router/local_rates.h"
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "plan/model_shape.h"
 #include "plan/planner.h"
+#include "system/machine.h"
 
 namespace hearth::router {
 
@@ -56,10 +55,7 @@ std::vector<std::string> fill_local_rates(RouterConfig& config, const RateLookup
 }
 
 std::optional<plan::Device> planner_device() {
-  std::ifstream in("/proc/device-tree/model");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string model = ss.str();
+  const std::string model = system::read_board_model(system::SystemRoot{});
   if (model.find("Raspberry Pi 5") != std::string::npos) {
     if (Result<plan::Device> d = plan::device_profile("pi5")) return *d;
   } else if (model.find("Raspberry Pi") != std::string::npos) {

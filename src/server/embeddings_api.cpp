@@ -132,7 +132,7 @@ std::string pooling_refusal(const LoadedModel& m, const std::optional<Pooling>& 
 }
 
 void handle_openai(const httplib::Request& req, httplib::Response& res, ServerContext& ctx) {
-  if (!json_nesting_within(req.body)) return send_openai_error(res, invalid("", "the request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels"));
+  if (!json_nesting_within(req.body)) return send_openai_error(res, invalid("", json_too_deep_message()));
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) return send_openai_error(res, invalid("", "the request body is not valid JSON"));
   OpenAiEmbeddingRequest r;
@@ -174,7 +174,7 @@ void handle_openai(const httplib::Request& req, httplib::Response& res, ServerCo
 
 void handle_ollama(const httplib::Request& req, httplib::Response& res, ServerContext& ctx, bool legacy) {
   const Clock::time_point t0 = Clock::now();
-  if (!json_nesting_within(req.body)) return send_ollama_error(res, 400, "the request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  if (!json_nesting_within(req.body)) return send_ollama_error(res, 400, json_too_deep_message());
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) return send_ollama_error(res, 400, "the request body is not valid JSON");
   Result<OllamaEmbedRequest> r = parse_ollama_embed_request(body, legacy);

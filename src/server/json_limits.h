@@ -3,6 +3,7 @@
 // brackets overflows a worker thread's stack. Bodies are checked before any parse.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace hearth::server {
@@ -35,6 +36,11 @@ inline bool json_nesting_within(std::string_view text, int max_depth = kMaxJsonD
     }
   }
   return true;
+}
+
+// What a route answers (with a 400) for a body json_nesting_within refuses.
+inline std::string json_too_deep_message() {
+  return "the request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels";
 }
 
 }  // namespace hearth::server

@@ -371,7 +371,7 @@ void order_format(const httplib::Request& req, Format format,
 
 std::optional<json> parse_body(const httplib::Request& req, httplib::Response& res) {
   if (!json_nesting_within(req.body)) {
-    send_error(res, 400, "the request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    send_error(res, 400, json_too_deep_message());
     return std::nullopt;
   }
   json body = json::parse(req.body, nullptr, false);

@@ -609,7 +609,7 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
 void handle_completion(const httplib::Request& req, httplib::Response& res, ServerContext& ctx,
                        bool chat) {
   if (ctx.route_hook && ctx.route_hook(req, res)) return;  // routed upstream (docs/router.md)
-  if (!json_nesting_within(req.body)) return send_error(res, invalid("", "the request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels"));
+  if (!json_nesting_within(req.body)) return send_error(res, invalid("", json_too_deep_message()));
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) {
     ApiError e = invalid("", "the request body is not valid JSON");

@@ -146,6 +146,12 @@ std::optional<std::string> run_vcgencmd_get_throttled() {
 
 }  // namespace
 
+Result<SystemRoot> system_root_at(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return Error{"--sysfs-root " + dir + ": no such folder"};
+  return SystemRoot{dir};
+}
+
 std::optional<std::string> read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;

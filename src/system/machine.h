@@ -33,6 +33,9 @@ struct SystemRoot {
   std::filesystem::path proc() const { return root / "proc"; }
 };
 
+// The root a `--sysfs-root DIR` flag names; an error naming the flag when DIR is no folder.
+Result<SystemRoot> system_root_at(const std::string& dir);
+
 // A file's text; nullopt when it cannot be opened (absent, or not readable by us).
 std::optional<std::string> read_text(const std::filesystem::path& path);
 // The file's first line, trimmed; nullopt as read_text.

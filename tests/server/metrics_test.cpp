@@ -3,40 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <thread>
 #include <vector>
 
+#include "system/fixtures.h"
+
 namespace hearth::server {
 namespace {
-
-namespace fs = std::filesystem;
-
-// A scratch directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("hearth_metrics_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-             "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  void write(const fs::path& rel, const std::string& text) const {
-    fs::create_directories((path_ / rel).parent_path());
-    std::ofstream(path_ / rel) << text;
-  }
-
- private:
-  fs::path path_;
-};
 
 TEST(MetricsFormat, ValuesAsPrometheusReadsThem) {
   EXPECT_EQ(format_value(0), "0");
@@ -139,7 +113,7 @@ TEST(MetricsRegistry, ReferencesStayValidAndUpdatesAreAtomic) {
 }
 
 TEST(ServerMetrics, ExportsTheDocumentedSeries) {
-  TempDir dir;
+  test::FixtureTree dir("metrics");
   // A fixture tree read through src/system/ as `--sysfs-root` would: DIR/proc, DIR/sys.
   dir.write("proc/self/status", "VmRSS:\t2048 kB\n");
   dir.write("sys/class/thermal/thermal_zone0/type", "soc_thermal\n");

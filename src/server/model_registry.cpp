@@ -2,12 +2,11 @@
 #include "server/model_registry.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "chat/model_template.h"
 #include "kernels/kernels.h"
 #include "server/metrics.h"
+#include "system/machine.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth::server {
@@ -35,15 +34,8 @@ uint64_t kv_cache_bytes(const ModelConfig& c, int64_t n_ctx, int n_slots) {
 }
 
 std::optional<uint64_t> read_mem_available(const std::string& meminfo_path) {
-  std::ifstream in(meminfo_path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("MemAvailable:", 0) != 0) continue;
-    std::istringstream fields(line.substr(13));
-    uint64_t kib = 0;
-    if (fields >> kib) return kib * 1024;
-  }
-  return std::nullopt;
+  const std::optional<std::string> text = system::read_text(meminfo_path);
+  return text ? system::kib_field(*text, "MemAvailable") : std::nullopt;
 }
 
 // ---- LoadedModel ---------------------------------------------------------------------------

@@ -77,22 +77,6 @@ std::optional<double> read_khz_as_mhz(const fs::path& file, std::vector<std::str
   return double(*khz) / 1000.0;
 }
 
-std::optional<uint64_t> kib_field(std::string_view text, std::string_view key) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    const std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ':') continue;
-    std::string_view rest = trim(line.substr(key.size() + 1));
-    if (rest.size() >= 2 && rest.substr(rest.size() - 2) == "kB") rest = trim(rest.substr(0, rest.size() - 2));
-    const auto kb = parse_int(rest);
-    if (!kb || *kb < 0) return std::nullopt;
-    return uint64_t(*kb) * 1024;
-  }
-  return std::nullopt;
-}
 
 bool has_field(std::string_view text, std::string_view key) {
   return text.substr(0, key.size() + 1) == std::string(key) + ":" ||
@@ -145,6 +129,23 @@ std::optional<std::string> run_vcgencmd_get_throttled() {
 }
 
 }  // namespace
+
+std::optional<uint64_t> kib_field(std::string_view text, std::string_view key) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    const std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ':') continue;
+    std::string_view rest = trim(line.substr(key.size() + 1));
+    if (rest.size() >= 2 && rest.substr(rest.size() - 2) == "kB") rest = trim(rest.substr(0, rest.size() - 2));
+    const auto kb = parse_int(rest);
+    if (!kb || *kb < 0) return std::nullopt;
+    return uint64_t(*kb) * 1024;
+  }
+  return std::nullopt;
+}
 
 Result<SystemRoot> system_root_at(const std::string& dir) {
   std::error_code ec;

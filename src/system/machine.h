@@ -36,6 +36,10 @@ struct SystemRoot {
 // The root a `--sysfs-root DIR` flag names; an error naming the flag when DIR is no folder.
 Result<SystemRoot> system_root_at(const std::string& dir);
 
+// The value of a "Key:   123 kB" line of /proc/meminfo or /proc/<pid>/status, in bytes; nullopt
+// when the key is absent or its value is not a whole number.
+std::optional<uint64_t> kib_field(std::string_view text, std::string_view key);
+
 // A file's text; nullopt when it cannot be opened (absent, or not readable by us).
 std::optional<std::string> read_text(const std::filesystem::path& path);
 // The file's first line, trimmed; nullopt as read_text.

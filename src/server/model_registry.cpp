@@ -51,6 +51,16 @@ Result<std::vector<int32_t>> LoadedModel::render_chat(std::span<const chat::Mess
   return ids;
 }
 
+Result<std::vector<int32_t>> LoadedModel::render_chat_context(const nlohmann::ordered_json& context) const {
+  if (!template_) return Error{"the model has no usable chat template"};
+  Result<std::string> text = template_->apply_json(context);
+  if (!text) return Error{"chat template: " + text.error().message};
+  std::vector<int32_t> ids = tokenizer::tokenize(*vocab_, *text, false, true);
+  if (vocab_->add_bos() && vocab_->valid(vocab_->bos()) && (ids.empty() || ids.front() != vocab_->bos()))
+    ids.insert(ids.begin(), vocab_->bos());
+  return ids;
+}
+
 std::vector<int32_t> LoadedModel::tokenize_prompt(std::string_view text) const {
   // Special tokens written in a raw prompt are taken as the client wrote them (as llama.cpp's
   // server does): a client that sends a pre-rendered chat prompt gets the control tokens.

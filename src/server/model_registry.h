@@ -65,6 +65,9 @@ class LoadedModel {
   // Messages rendered through the model's chat template with the generation prompt, tokenized
   // (special tokens parsed; BOS added where the template did not write it).
   Result<std::vector<int32_t>> render_chat(std::span<const chat::Message> messages) const;
+  // A full template context (messages with tool calls, tools, add_generation_prompt; see
+  // tool_calls.h tool_chat_context) rendered and tokenized as render_chat does.
+  Result<std::vector<int32_t>> render_chat_context(const nlohmann::ordered_json& context) const;
   // Plain text completion: tokenized with the vocabulary's BOS/EOS rules.
   std::vector<int32_t> tokenize_prompt(std::string_view text) const;
 

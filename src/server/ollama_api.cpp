@@ -10,12 +10,12 @@
 #include <memory>
 #include <mutex>
 
-#include "chat/model_template.h"
 #include "server/metrics.h"
 #include "server/json_limits.h"
 #include "server/model_registry.h"
 #include "sampling/json_schema.h"
 #include "server/ollama_json.h"
+#include "server/tool_calls.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth::server {
@@ -143,28 +143,19 @@ bool load_or_unload(ServerContext& ctx, std::shared_ptr<LoadedModel>& model,
   return unloads(keep_alive);
 }
 
-// Tokens of rendered chat text, with BOS where the template did not write it (as
-// LoadedModel::render_chat does).
-std::vector<int32_t> tokenize_rendered(const LoadedModel& m, const std::string& text) {
-  const tokenizer::Vocab& vocab = m.vocab();
-  std::vector<int32_t> ids = tokenizer::tokenize(vocab, text, false, true);
-  if (vocab.add_bos() && vocab.valid(vocab.bos()) && (ids.empty() || ids.front() != vocab.bos()))
-    ids.insert(ids.begin(), vocab.bos());
-  return ids;
+// Messages with tool calls or tool results, and tool definitions, go through the template as
+// JSON (transformers' conventions: messages[].tool_calls, tools), or, for a template without
+// tool support, as plain messages with the tools in the system prompt (tool_calls.h).
+Result<std::vector<int32_t>> render_with_tools(const LoadedModel& m, const ChatRequest& r) {
+  return m.render_chat_context(tool_chat_context(m.template_source(), r.messages, r.tools));
 }
 
-// Messages with tool calls or tool results, and tool definitions, go through the template as
-// JSON (transformers' conventions: messages[].tool_calls, tools).
-Result<std::vector<int32_t>> render_with_tools(const LoadedModel& m, const ChatRequest& r) {
-  Result<chat::ModelTemplate> t = chat::model_chat_template(m.model().file(), m.spec().chat_template);
-  if (!t) return Error{"the model has no usable chat template: " + t.error().message};
-  Result<chat::ChatTemplate> ct = chat::ChatTemplate::create(t->source, t->bos_token, t->eos_token);
-  if (!ct) return Error{"chat template: " + ct.error().message};
-  ordered_json context = {{"messages", r.messages}, {"add_generation_prompt", true}};
-  if (!r.tools.is_null()) context["tools"] = r.tools;
-  Result<std::string> text = ct->apply_json(context);
-  if (!text) return Error{"chat template: " + text.error().message};
-  return tokenize_rendered(m, *text);
+// Ollama's tool_calls: [{"function": {"name", "arguments": {...}}}] (arguments an object).
+json ollama_tool_calls(const std::vector<ToolCall>& calls) {
+  json out = json::array();
+  for (const ToolCall& c : calls)
+    out.push_back({{"function", {{"name", c.name}, {"arguments", json(c.arguments)}}}});
+  return out;
 }
 
 CompletionRequest completion_request(const ServerContext& ctx, std::vector<int32_t> prompt,
@@ -270,7 +261,7 @@ void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
         if (x->tools) {
           ToolCallSplit split = st->tools.finish();
           text += split.content;
-          tool_calls = std::move(split.tool_calls);
+          tool_calls = ollama_tool_calls(split.calls);
         }
         if (!text.empty() &&
             !write(x->chat ? chat_chunk(x->name, now_rfc3339(), text)
@@ -317,9 +308,10 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
           json j;
           if (x->chat) {
             ToolCallSplit split;
-            if (x->tools) split = extract_tool_calls(c.text);
+            if (x->tools) split = parse_tool_calls(c.text);
             else split.content = c.text;
-            j = chat_final(x->name, now_rfc3339(), final_message(split.content, split.tool_calls),
+            j = chat_final(x->name, now_rfc3339(),
+                           final_message(split.content, ollama_tool_calls(split.calls)),
                            done_reason(r), t);
           } else {
             std::vector<int32_t> context;
@@ -550,6 +542,46 @@ void handle_show(OllamaState& st, const httplib::Request& req, httplib::Response
   send_json(res, j);
 }
 
+// Ollama's pull for a model hearth already serves: the status lines Ollama writes for a model
+// whose layers are all present (manifest, the weights layer complete, verify, write,
+// success), or {"status": "success"} alone when not streamed. hearth downloads nothing here:
+// any other name is a 404 naming `hearth pull`, which the clients raise as an error.
+void handle_pull(OllamaState& st, const httplib::Request& req, httplib::Response& res) {
+  std::optional<json> body = parse_body(req, res);
+  if (!body) return;
+  std::string name;
+  for (const char* key : {"model", "name"}) {  // "name" is the older spelling
+    if (auto it = body->find(key); it != body->end() && !it->is_null()) {
+      if (!it->is_string()) return send_error(res, 400, std::string("field \"") + key + "\" must be a string");
+      name = it->get<std::string>();
+      break;
+    }
+  }
+  if (name.empty()) return send_error(res, 400, "model is required");
+  bool stream = true;
+  if (auto it = body->find("stream"); it != body->end() && !it->is_null()) {
+    if (!it->is_boolean()) return send_error(res, 400, "field \"stream\" must be a boolean");
+    stream = it->get<bool>();
+  }
+  std::optional<ModelEntry> e = find_entry(*st.ctx.registry, name);
+  if (!e)
+    return send_error(res, 404,
+                      "pull model \"" + name + "\": hearth only serves the GGUF files it was started with " +
+                          "(-m, --config, --models-dir); download one with `hearth pull REF --models-dir DIR`");
+  if (!stream) return send_json(res, {{"status", "success"}});
+  const std::string digest = "sha256:" + file_digest(e->path.string(), e->file_bytes, mtime_ns(e->modified));
+  std::string lines = dump_line({{"status", "pulling manifest"}});
+  lines += dump_line({{"status", "pulling " + digest.substr(7, 12)},
+                      {"digest", digest},
+                      {"total", e->file_bytes},
+                      {"completed", e->file_bytes}});
+  lines += dump_line({{"status", "verifying sha256 digest"}});
+  lines += dump_line({{"status", "writing manifest"}});
+  lines += dump_line({{"status", "success"}});
+  res.status = 200;
+  res.set_content(lines, "application/x-ndjson");
+}
+
 }  // namespace
 
 void register_ollama_routes(httplib::Server& server, ServerContext& ctx) {
@@ -583,7 +615,10 @@ void register_ollama_routes(httplib::Server& server, ServerContext& ctx) {
                "hearth serves the GGUF files it was started with; " + req.path +
                    " (model management) is not supported");
   };
-  for (const char* path : {"/api/pull", "/api/push", "/api/create", "/api/copy"})
+  server.Post("/api/pull", [st](const httplib::Request& req, httplib::Response& res) {
+    handle_pull(*st, req, res);
+  });
+  for (const char* path : {"/api/push", "/api/create", "/api/copy"})
     server.Post(path, no_management);
   server.Delete("/api/delete", no_management);
 }

@@ -1,7 +1,8 @@
 // See ollama_json.h. Where hearth differs from Ollama: `num_ctx` is validated but the context
 // of a slot is fixed when the model loads (--ctx-size), so it only informs; images, `suffix`,
-// a Go `template` override and thinking are refused with a 400 that says so rather than
-// silently ignored. `format` ("json" or a JSON schema) becomes a grammar (sampling/json_schema.h).
+// a Go `template` override are refused with a 400 that says so rather than silently ignored;
+// `think` is accepted and changes nothing (the models served have no thinking mode).
+// `format` ("json" or a JSON schema) becomes a grammar (sampling/json_schema.h).
 #include "server/ollama_json.h"
 
 #include <algorithm>
@@ -14,21 +15,13 @@
 
 #include "quant/ggml_type.h"
 #include "sampling/json_schema.h"
+#include "server/tool_calls.h"
 
 namespace hearth::server::ollama {
 
 namespace {
 
 Error field_error(const std::string& message) { return Error{message}; }
-
-std::string_view trim(std::string_view s) {
-  const auto ws = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
-  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 uint64_t random_seed() {
   std::random_device rd;
@@ -109,12 +102,6 @@ Result<bool> read_think(const json& body) {
   return field_error("field \"think\" must be a boolean or a level string");
 }
 
-// What the request as a whole may not ask for (shared by chat and generate).
-Status refuse_unsupported(bool think) {
-  if (think) return field_error("this model does not support thinking");
-  return {};
-}
-
 Status read_keep_alive(const json& body, std::optional<std::chrono::milliseconds>& out) {
   auto it = body.find("keep_alive");
   if (it == body.end()) return {};
@@ -163,46 +150,6 @@ Result<ordered_json> template_tool_call(const json& call, const std::string& whe
   ordered_json out = {{"type", "function"},
                       {"function", {{"name", (*fn)["name"]}, {"arguments", ordered_json(args)}}}};
   return out;
-}
-
-const char* kToolCallOpen = "<tool_call>";
-const char* kToolCallClose = "</tool_call>";
-
-// {"name": ..., "arguments" | "parameters": ...} → Ollama's {"function": {...}}; null if not one.
-json as_tool_call(const json& j) {
-  if (!j.is_object()) return nullptr;
-  const json* fn = &j;
-  if (auto f = j.find("function"); f != j.end() && f->is_object()) fn = &*f;
-  auto name = fn->find("name");
-  if (name == fn->end() || !name->is_string()) return nullptr;
-  json args = json::object();
-  if (auto a = fn->find("arguments"); a != fn->end()) args = *a;
-  else if (auto p = fn->find("parameters"); p != fn->end()) args = *p;
-  else if (fn->size() != 1) return nullptr;  // {"name": x} alone is a call without arguments
-  if (args.is_string()) {
-    json parsed = json::parse(args.get<std::string>(), nullptr, false);
-    if (!parsed.is_discarded()) args = std::move(parsed);
-  }
-  if (!args.is_object()) return nullptr;
-  return {{"function", {{"name", *name}, {"arguments", args}}}};
-}
-
-// A JSON object or list of objects that are all tool calls; empty when it is not that.
-json parse_calls(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) return json::array();
-  json calls = json::array();
-  if (j.is_array()) {
-    for (const json& e : j) {
-      json c = as_tool_call(e);
-      if (c.is_null()) return json::array();
-      calls.push_back(std::move(c));
-    }
-    return calls;
-  }
-  json c = as_tool_call(j);
-  if (!c.is_null()) calls.push_back(std::move(c));
-  return calls;
 }
 
 }  // namespace
@@ -439,13 +386,14 @@ Result<ChatRequest> parse_chat_request(const json& body) {
   }
   if (auto it = body.find("tools"); it != body.end() && !it->is_null()) {
     if (!it->is_array()) return Error{"field \"tools\" must be a list"};
+    Result<std::vector<ToolSpec>> specs = parse_tools(ordered_json(*it));
+    if (!specs) return specs.error();
     if (!it->empty()) r.tools = ordered_json(*it);
   }
   if (Status s = read_format(body, r.format, r.grammar); !s) return s.error();
   Result<bool> think = read_think(body);
   if (!think) return think.error();
-  r.think = *think;
-  if (Status s = refuse_unsupported(r.think); !s) return s.error();
+  r.think = *think;  // accepted; no served model thinks (see the header)
   return r;
 }
 
@@ -475,8 +423,7 @@ Result<GenerateRequest> parse_generate_request(const json& body) {
   if (Status s = read_format(body, r.format, r.grammar); !s) return s.error();
   Result<bool> think = read_think(body);
   if (!think) return think.error();
-  r.think = *think;
-  if (Status s = refuse_unsupported(r.think); !s) return s.error();
+  r.think = *think;  // accepted; no served model thinks (see the header)
   return r;
 }
 
@@ -641,93 +588,6 @@ std::string file_digest(std::string_view path, uint64_t size, int64_t mtime_ns) 
     out += buf;
   }
   return out;
-}
-
-// ---- tool calls ----------------------------------------------------------------------------
-
-ToolCallSplit extract_tool_calls(std::string_view text) {
-  ToolCallSplit out;
-  // <tool_call> ... </tool_call> blocks anywhere in the text.
-  if (text.find(kToolCallOpen) != std::string_view::npos) {
-    std::string content;
-    json calls = json::array();
-    size_t pos = 0;
-    const size_t open_len = std::char_traits<char>::length(kToolCallOpen);
-    const size_t close_len = std::char_traits<char>::length(kToolCallClose);
-    while (pos < text.size()) {
-      const size_t start = text.find(kToolCallOpen, pos);
-      if (start == std::string_view::npos) break;
-      content += text.substr(pos, start - pos);
-      const size_t end = text.find(kToolCallClose, start + open_len);
-      const size_t body_end = end == std::string_view::npos ? text.size() : end;
-      json c = parse_calls(trim(text.substr(start + open_len, body_end - start - open_len)));
-      if (c.empty()) content += text.substr(start, body_end - start);
-      for (json& e : c) calls.push_back(std::move(e));
-      pos = end == std::string_view::npos ? text.size() : end + close_len;
-    }
-    if (pos < text.size()) content += text.substr(pos);
-    if (!calls.empty()) {
-      out.content = std::string(trim(content));
-      out.tool_calls = std::move(calls);
-      return out;
-    }
-  }
-  // The whole answer is a call (or a list): Llama 3.x, Mistral.
-  std::string_view t = trim(text);
-  for (std::string_view prefix : {"<|python_tag|>", "[TOOL_CALLS]"}) {
-    if (starts_with(t, prefix)) t = trim(t.substr(prefix.size()));
-  }
-  if (!t.empty() && (t.front() == '{' || t.front() == '[')) {
-    json calls = parse_calls(t);
-    if (!calls.empty()) {
-      out.tool_calls = std::move(calls);
-      return out;
-    }
-  }
-  out.content = std::string(text);
-  return out;
-}
-
-std::string ToolCallStreamer::feed(std::string_view text) {
-  held_ += text;
-  if (capturing_) return {};
-  if (!started_) {
-    const std::string_view t = trim(held_);
-    if (t.empty()) return {};
-    for (std::string_view opener : {"{", "<tool_call>", "<|python_tag|>", "[TOOL_CALLS]"}) {
-      if (starts_with(t, opener)) {
-        capturing_ = true;
-        return {};
-      }
-      if (starts_with(opener, t)) return {};  // could still become a call: wait
-    }
-    started_ = true;
-  }
-  const size_t at = held_.find(kToolCallOpen);
-  if (at != std::string::npos) {
-    std::string out = held_.substr(0, at);
-    held_.erase(0, at);
-    capturing_ = true;
-    return out;
-  }
-  // Hold back a tail that may be the start of "<tool_call>".
-  const std::string_view open(kToolCallOpen);
-  size_t keep = 0;
-  for (size_t k = std::min(open.size() - 1, held_.size()); k > 0; --k) {
-    if (std::string_view(held_).substr(held_.size() - k) == open.substr(0, k)) {
-      keep = k;
-      break;
-    }
-  }
-  std::string out = held_.substr(0, held_.size() - keep);
-  held_.erase(0, held_.size() - keep);
-  return out;
-}
-
-ToolCallSplit ToolCallStreamer::finish() {
-  ToolCallSplit s = extract_tool_calls(held_);
-  held_.clear();
-  return s;
 }
 
 }  // namespace hearth::server::ollama

@@ -1,6 +1,6 @@
 // The Ollama API's JSON, without HTTP: request parsing (options, keep_alive, messages with tool
 // calls), response shapes (created_at, the nanosecond timing fields, /api/tags details,
-// /api/show model_info), and tool-call extraction from generated text. Field names and
+// /api/show model_info). Tool calls in generated text: tool_calls.h. Field names and
 // defaults follow Ollama's docs/api.md; routes live in ollama_api.cpp.
 #pragma once
 
@@ -93,8 +93,9 @@ struct GenerateRequest {
 };
 
 // Validation errors are 400 with a message naming the field. Requests hearth cannot honour
-// (images, a Go `template`, `suffix`, `think`: true, a `format` schema keyword the grammar
-// compiler does not support) are also 400, saying so.
+// (images, a Go `template`, `suffix`, a `format` schema keyword the grammar compiler does not
+// support) are also 400, saying so. `think` is accepted and recorded: no served model has a
+// thinking mode, so it changes nothing (Ollama answers a model without one the same way).
 Result<ChatRequest> parse_chat_request(const json& body);
 Result<GenerateRequest> parse_generate_request(const json& body);
 // The model name a client sends, minus a ":latest" tag; the names /api/tags lists.
@@ -148,32 +149,5 @@ json details_json(const ModelFacts& facts);
 // A stable 64-hex-digit identifier of a file version (size, mtime, path): Ollama's digest
 // field, without hashing gigabytes on every /api/tags.
 std::string file_digest(std::string_view path, uint64_t size, int64_t mtime_ns);
-
-// ---- tool calls --------------------------------------------------------------------------
-// Splits generated text into content and tool calls, in the formats the templates of
-// tool-capable models ask for: <tool_call>{json}</tool_call> (Qwen 2.5, Hermes), a bare
-// {"name", "arguments"|"parameters"} object or a list of them (Llama 3.1/3.2, with an optional
-// <|python_tag|>), and [TOOL_CALLS] [...] (Mistral). Arguments given as a JSON string are
-// decoded. Text that does not parse stays content.
-struct ToolCallSplit {
-  std::string content;
-  json tool_calls = json::array();  // [{"function": {"name", "arguments": {...}}}]
-};
-ToolCallSplit extract_tool_calls(std::string_view text);
-
-// Streams text while holding back anything that may be a tool call, so that with tools a
-// client sees prose as it is generated and a tool call only once complete.
-class ToolCallStreamer {
- public:
-  // Text safe to send now (possibly empty).
-  std::string feed(std::string_view text);
-  // At the end: the held-back text, split.
-  ToolCallSplit finish();
-
- private:
-  std::string held_;     // not yet sent
-  bool started_ = false;  // some non-space text was sent
-  bool capturing_ = false;
-};
 
 }  // namespace hearth::server::ollama

@@ -12,6 +12,7 @@
 #include "sampling/json_schema.h"
 #include "server/json_limits.h"
 #include "server/model_registry.h"
+#include "server/openai_tools.h"
 #include "server/sse.h"
 
 namespace hearth::server {
@@ -237,6 +238,7 @@ Result<OpenAiRequest> parse_openai_request(const json& body, bool chat, ApiError
     if (it == body.end()) return err = invalid("messages", "'messages' is required"), fail();
     if (!it->is_array() || it->empty())
       return err = invalid("messages", "'messages' must be a non-empty list"), fail();
+    std::vector<std::pair<std::string, std::string>> call_names;  // tool_call id → function
     for (size_t i = 0; i < it->size(); ++i) {
       const json& m = (*it)[i];
       const std::string p = "messages[" + std::to_string(i) + "]";
@@ -248,6 +250,10 @@ Result<OpenAiRequest> parse_openai_request(const json& body, bool chat, ApiError
       if (msg.role == "developer") msg.role = "system";  // OpenAI's newer name for it
       if (m.contains("content") && !read_content(m["content"], p + ".content", msg.content, err))
         return fail();
+      nlohmann::ordered_json tm = {{"role", msg.role}, {"content", msg.content}};
+      if (!read_message_tools(m, p, tm, call_names, err)) return fail();
+      if (msg.role == "tool" || tm.contains("tool_calls")) r.has_tool_messages = true;
+      r.template_messages.push_back(std::move(tm));
       r.messages.push_back(std::move(msg));
     }
   } else {
@@ -314,6 +320,7 @@ Result<OpenAiRequest> parse_openai_request(const json& body, bool chat, ApiError
   }
   if (!read_stop(body, r.stop, err)) return fail();
   if (!read_response_format(body, r.grammar, err)) return fail();
+  if (chat && !read_tools(body, r, err)) return fail();
   if (chat) {
     bool logprobs = false;
     if (!read_bool(body, "logprobs", logprobs, err)) return fail();
@@ -468,6 +475,7 @@ void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
     bool started = false;
     int64_t prompt = 0, completion = 0, cached = 0;
     size_t text_offset = 0;
+    ToolCallStreamer tools;  // chat with tools (one choice: n is 1)
   };
   auto st = std::make_shared<State>();
   res.set_chunked_content_provider(
@@ -501,10 +509,40 @@ void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
           choice["logprobs"] = x->chat ? chat_logprobs(ev.logprobs)
                                        : completion_logprobs(ev.logprobs, st->text_offset);
         st->text_offset += ev.text.size();
+        // With tools, text that may be a call is held back until the end decides it.
+        std::string text = x->request.parse_tool_calls ? st->tools.feed(ev.text) : ev.text;
+        std::vector<json> tool_deltas;
+        if (ev.done && x->request.parse_tool_calls && ev.done->finish != FinishReason::kError &&
+            ev.done->finish != FinishReason::kCancelled) {
+          ToolCallSplit split = st->tools.finish();
+          if (!x->request.parallel_tool_calls && split.calls.size() > 1) split.calls.resize(1);
+          text += split.content;
+          tool_deltas = tool_call_deltas(split.calls, tool_call_ids(split.calls.size()));
+        }
         if (x->chat)
-          choice["delta"] = ev.text.empty() ? json::object() : json{{"content", ev.text}};
+          choice["delta"] = text.empty() ? json::object() : json{{"content", text}};
         else
-          choice["text"] = ev.text;
+          choice["text"] = text;
+        if (!tool_deltas.empty()) {
+          // OpenAI's order: any content, then each call's deltas, then a chunk that only
+          // carries finish_reason "tool_calls".
+          if (!text.empty() || !ev.logprobs.empty()) {
+            json c = chunk_base(*x);
+            c["choices"] = json::array({choice});
+            if (x->request.include_usage) c["usage"] = nullptr;
+            if (!write(c)) return false;
+          }
+          for (json& d : tool_deltas) {
+            json c = chunk_base(*x);
+            c["choices"] = json::array({{{"index", st->choice}, {"delta", std::move(d)},
+                                         {"logprobs", nullptr}, {"finish_reason", nullptr}}});
+            if (x->request.include_usage) c["usage"] = nullptr;
+            if (!write(c)) return false;
+          }
+          choice["delta"] = json::object();
+          choice["logprobs"] = nullptr;
+          text.clear();
+        }
         if (ev.done) {
           const CompletionResult& r = *ev.done;
           if (r.finish == FinishReason::kError || r.finish == FinishReason::kCancelled) {
@@ -518,12 +556,12 @@ void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
             sink.done();
             return true;
           }
-          choice["finish_reason"] = finish_name(r);
+          choice["finish_reason"] = tool_deltas.empty() ? finish_name(r) : "tool_calls";
           st->prompt += r.tokens_prompt;
           st->completion += r.tokens_generated;
           st->cached += r.tokens_cached;
         }
-        if (!ev.text.empty() || !ev.logprobs.empty() || ev.done) {
+        if (!text.empty() || !ev.logprobs.empty() || ev.done) {
           json c = chunk_base(*x);
           c["choices"] = json::array({choice});
           if (x->request.include_usage) c["usage"] = nullptr;
@@ -580,6 +618,17 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
           json choice = {{"index", i}, {"logprobs", nullptr}, {"finish_reason", finish_name(r)}};
           if (x->chat) {
             choice["message"] = {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}};
+            if (x->request.parse_tool_calls) {
+              ToolCallSplit split = parse_tool_calls(c.text);
+              if (!x->request.parallel_tool_calls && split.calls.size() > 1) split.calls.resize(1);
+              if (!split.calls.empty()) {
+                // OpenAI: content null when the answer is only calls.
+                choice["message"]["content"] = split.content.empty() ? json(nullptr) : json(split.content);
+                choice["message"]["tool_calls"] =
+                    openai_tool_calls(split.calls, tool_call_ids(split.calls.size()));
+                choice["finish_reason"] = "tool_calls";
+              }
+            }
             if (x->request.top_logprobs >= 0) choice["logprobs"] = chat_logprobs(c.logprobs);
           } else {
             const std::string& p = x->request.prompts[i];
@@ -628,6 +677,7 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
     if (schema.contains("schema") && !schema["schema"].is_null())
       if (auto g = sampling::compile_json_schema(schema["schema"])) x->request.grammar = *g;
   }
+  if (x->request.parse_tool_calls) order_tools(nlohmann::ordered_json::parse(req.body, nullptr, false), x->request);
   Acquired a = ctx.registry->acquire(x->request.model);
   if (!a.model) return send_error(res, acquire_error(a.error));
   x->model = std::move(a.model);
@@ -639,7 +689,12 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
     return send_error(res, e);
   }
   if (chat) {
-    Result<std::vector<int32_t>> ids = x->model->render_chat(x->request.messages);
+    // Tools and tool messages go through the template as JSON (tool_calls.h).
+    Result<std::vector<int32_t>> ids =
+        x->request.parse_tool_calls || x->request.has_tool_messages
+            ? x->model->render_chat_context(tool_chat_context(
+                  x->model->template_source(), x->request.template_messages, x->request.tools))
+            : x->model->render_chat(x->request.messages);
     if (!ids) {
       ApiError e = invalid("messages", ids.error().message);
       return send_error(res, e);

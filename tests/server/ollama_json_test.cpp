@@ -169,8 +169,10 @@ TEST(OllamaRequest, ChatDefaultsAndErrors) {
       {json{{"model", "m"}, {"format", {{"type", "object"}, {"pattern", "x"}}}}, "pattern"},
       {json{{"model", "m"}, {"format", {{"type", "martian"}}}}, "martian"},
       {json{{"model", "m"}, {"format", 7}}, "format"},
-      {json{{"model", "m"}, {"think", true}}, "thinking"},
+      {json{{"model", "m"}, {"think", 3}}, "think"},
       {json{{"model", "m"}, {"tools", "x"}}, "tools"},
+      {json{{"model", "m"}, {"tools", {{{"type", "function"}, {"function", {{"name", 4}}}}}}},
+       "tools[0].function.name"},
       {json::array(), "JSON object"},
   };
   for (const auto& [body, needle] : bad) {
@@ -285,73 +287,12 @@ TEST(OllamaModels, FactsFromARealFile) {
   EXPECT_EQ(details["families"], json::array({facts.architecture}));
 }
 
-TEST(OllamaToolCalls, Formats) {
-  // Qwen 2.5 / Hermes.
-  ToolCallSplit q = extract_tool_calls(
-      "Sure.\n<tool_call>\n{\"name\": \"HassTurnOn\", \"arguments\": {\"name\": \"kitchen\"}}\n"
-      "</tool_call>");
-  EXPECT_EQ(q.content, "Sure.");
-  ASSERT_EQ(q.tool_calls.size(), 1u);
-  EXPECT_EQ(q.tool_calls[0]["function"]["name"], "HassTurnOn");
-  EXPECT_EQ(q.tool_calls[0]["function"]["arguments"]["name"], "kitchen");
-  // Llama 3.x: a bare object with "parameters", arguments possibly as a JSON string.
-  ToolCallSplit l = extract_tool_calls(
-      " {\"name\": \"get_weather\", \"parameters\": \"{\\\"city\\\": \\\"Tokyo\\\"}\"}");
-  ASSERT_EQ(l.tool_calls.size(), 1u);
-  EXPECT_EQ(l.tool_calls[0]["function"]["arguments"]["city"], "Tokyo");
-  EXPECT_EQ(l.content, "");
-  ToolCallSplit p = extract_tool_calls("<|python_tag|>{\"name\": \"f\", \"arguments\": {}}");
-  ASSERT_EQ(p.tool_calls.size(), 1u);
-  // Mistral: a list.
-  ToolCallSplit m = extract_tool_calls(
-      "[TOOL_CALLS] [{\"name\": \"a\", \"arguments\": {\"x\": 1}}, {\"name\": \"b\", "
-      "\"arguments\": {}}]");
-  ASSERT_EQ(m.tool_calls.size(), 2u);
-  EXPECT_EQ(m.tool_calls[1]["function"]["name"], "b");
-  // Not calls: stays text.
-  for (const char* text : {"The answer is {42}.", "{\"temperature\": 21}", "<tool_call>oops",
-                           "[1, 2, 3]", ""}) {
-    ToolCallSplit s = extract_tool_calls(text);
-    EXPECT_TRUE(s.tool_calls.empty()) << text;
-    EXPECT_EQ(s.content, text);
-  }
-}
-
-TEST(OllamaToolCalls, StreamerHoldsBackOnlyWhatMayBeACall) {
-  {
-    ToolCallStreamer s;
-    std::string sent;
-    for (const char* piece : {"The ", "light ", "is on", ". <tool", "_call>{\"name\": \"f\", ",
-                              "\"arguments\": {}}</tool_call>"})
-      sent += s.feed(piece);
-    EXPECT_EQ(sent, "The light is on. ");
-    ToolCallSplit rest = s.finish();
-    EXPECT_EQ(rest.content, "");
-    ASSERT_EQ(rest.tool_calls.size(), 1u);
-  }
-  {
-    ToolCallStreamer s;  // a tool call from the first character: nothing is streamed
-    std::string sent;
-    for (const char* piece : {"  ", "{\"na", "me\": \"f\", \"arguments\": {\"a\": 1}}"})
-      sent += s.feed(piece);
-    EXPECT_EQ(sent, "");
-    EXPECT_EQ(s.finish().tool_calls.size(), 1u);
-  }
-  {
-    ToolCallStreamer s;  // "<" that is not a tool call is released once it cannot be one
-    std::string sent = s.feed("a <");
-    EXPECT_EQ(sent, "a ");
-    sent += s.feed("b> c");
-    EXPECT_EQ(sent, "a <b> c");
-    ToolCallSplit rest = s.finish();
-    EXPECT_EQ(rest.content, "");
-    EXPECT_TRUE(rest.tool_calls.empty());
-  }
-  {
-    ToolCallStreamer s;  // a partial opener at the very end comes out at finish()
-    std::string sent = s.feed("x <tool");
-    ToolCallSplit rest = s.finish();
-    EXPECT_EQ(sent + rest.content, "x <tool");
+TEST(OllamaRequest, ThinkIsAcceptedAndIgnored) {
+  // Home Assistant sends its "think" setting; no served model thinks, so it changes nothing.
+  for (const json& think : {json(true), json(false), json("high")}) {
+    Result<ChatRequest> r = parse_chat_request(
+        {{"model", "m"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"think", think}});
+    ASSERT_TRUE(r.ok()) << think.dump() << ": " << r.error().message;
   }
 }
 

@@ -670,7 +670,8 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
   auto x = std::make_shared<Exchange>();
   x->chat = chat;
   x->request = std::move(*parsed);
-  if (x->request.grammar && body["response_format"].value("type", "") == "json_schema") {
+  if (x->request.grammar && body.contains("response_format") && body["response_format"].is_object() &&
+      body["response_format"].value("type", "") == "json_schema") {
     // Again from the text in key order: the output follows the declared property order.
     const auto ordered = nlohmann::ordered_json::parse(req.body, nullptr, false);
     const auto& schema = ordered["response_format"]["json_schema"];

@@ -34,6 +34,14 @@ ApiError from_tool_error(const std::string& message, const std::string& fallback
   return invalid(param, message);
 }
 
+// A forced call is read by a program, never shown: no room for whitespace, which a weak model
+// would otherwise spend tokens on (up to 20 at every place JSON allows it).
+sampling::JsonGrammarOptions forced_call_options() {
+  sampling::JsonGrammarOptions o;
+  o.max_ws = 1;
+  return o;
+}
+
 }  // namespace
 
 bool read_message_tools(const json& m, const std::string& p, ordered_json& tm,
@@ -114,7 +122,8 @@ bool read_tools(const json& body, OpenAiRequest& r, ApiError& err) {
   if (r.tool_choice.mode == ToolChoice::Mode::kRequired || r.tool_choice.mode == ToolChoice::Mode::kNamed) {
     if (r.grammar)
       return err = invalid("tool_choice", "'tool_choice' \"required\" or a named tool cannot be combined with 'response_format'"), false;
-    Result<std::shared_ptr<const sampling::Grammar>> g = tool_call_grammar(r.tool_specs, r.tool_choice);
+    Result<std::shared_ptr<const sampling::Grammar>> g =
+        tool_call_grammar(r.tool_specs, r.tool_choice, forced_call_options());
     if (!g) return err = from_tool_error(g.error().message, "tools"), false;
     r.grammar = *g;
   }
@@ -129,7 +138,7 @@ void order_tools(const ordered_json& body, OpenAiRequest& r) {
   r.tool_specs = std::move(*specs);
   if (r.grammar && (r.tool_choice.mode == ToolChoice::Mode::kRequired ||
                     r.tool_choice.mode == ToolChoice::Mode::kNamed))
-    if (auto g = tool_call_grammar(r.tool_specs, r.tool_choice)) r.grammar = *g;
+    if (auto g = tool_call_grammar(r.tool_specs, r.tool_choice, forced_call_options())) r.grammar = *g;
 }
 
 std::vector<std::string> tool_call_ids(size_t n) {

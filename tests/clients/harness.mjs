@@ -37,10 +37,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Starts the server; resolves once GET /health answers 200. Options:
 //   model: GGUF path (default synthModel()), alias (default "synth"), args: extra flags,
 //   apiKey: sent by health checks, timeoutMs: how long to wait for it to come up,
-//   port: a fixed port (default 0: any free one), env: extra environment variables.
+//   port: a fixed port (default 0: any free one), env: extra environment variables,
+//   ctxSize: --ctx-size (default 512).
 export async function startServer({ model = synthModel(), alias = 'synth', args = [], apiKey,
-                                    timeoutMs = 30000, port: fixedPort = 0, env = {} } = {}) {
-  const argv = ['serve', '--host', '127.0.0.1', '--port', String(fixedPort), '--ctx-size', '512',
+                                    timeoutMs = 30000, port: fixedPort = 0, env = {},
+                                    ctxSize = 512 } = {}) {
+  const argv = ['serve', '--host', '127.0.0.1', '--port', String(fixedPort), '--ctx-size', String(ctxSize),
                 '--threads', '2', '--keep-alive', '-1'];
   if (model) argv.push('-m', model, '--alias', alias);
   argv.push(...args);

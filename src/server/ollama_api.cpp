@@ -530,7 +530,9 @@ void handle_show(OllamaState& st, const httplib::Request& req, httplib::Response
   // a decoder still answers /api/embed here (pooled hidden states).
   const bool encoder = facts.architecture == "bert";
   json capabilities = encoder ? json::array({"embedding"}) : json::array({"completion"});
-  if (!encoder && tmpl.find("tools") != std::string::npos) capabilities.push_back("tools");
+  // Every decoder takes tools: its template renders them, or they go into the system prompt
+  // (tool_calls.h tool_chat_context).
+  if (!encoder) capabilities.push_back("tools");
   json j = {{"license", facts.license},
             {"modelfile", modelfile},
             {"parameters", parameters},

@@ -51,6 +51,7 @@ struct ServeArgs {
   bool no_ram_check = false;
   bool no_batch = false;
   bool quiet = false;
+  std::string tool_call_deltas;  // "chunked" | "whole"; "": the config's (chunked)
   bool check = false;  // --check: validate --config and exit
   std::string state_dir;  // `hearth bench`'s stored rates ("" : bench::default_state_dir())
   std::string sysfs_root = "/";  // the health sampler and /metrics read DIR/sys, DIR/proc
@@ -114,6 +115,7 @@ int run_serve(const ServeArgs& a) {
   if (a.max_body > 0) so.max_body_bytes = a.max_body;
   if (a.drain_seconds >= 0) so.drain_seconds = a.drain_seconds;
   if (a.quiet) so.access_log = false;
+  if (!a.tool_call_deltas.empty()) so.tool_call_deltas_whole = a.tool_call_deltas == "whole";
   if (a.no_ram_check) ro.check_ram = false;
   if (a.no_batch) ro.scheduler.batched = false;
   if (!a.models_dir.empty()) ro.models_dir = a.models_dir;
@@ -252,6 +254,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-ram-check", args->no_ram_check, "load models even when MemAvailable looks too small");
   cmd->add_flag("--no-batch", args->no_batch, "decode the slots one after another (to measure batching)");
   cmd->add_flag("-q,--quiet", args->quiet, "no access log");
+  cmd->add_option("--tool-call-deltas", args->tool_call_deltas,
+                  "streamed OpenAI tool calls: chunked (as OpenAI: name, then argument pieces; default) "
+                  "or whole (each call in one delta, for clients such as home-llm)")
+      ->check(CLI::IsMember({"chunked", "whole"}));
   cmd->add_option("--sysfs-root", args->sysfs_root, "read DIR/sys and DIR/proc for /metrics and the health log");
   cmd->add_option("--state-dir", args->state_dir,
                   "where `hearth bench` keeps measured rates (default $HEARTH_STATE_DIR, $XDG_STATE_HOME/hearth, "

@@ -428,6 +428,7 @@ struct Exchange {
   std::string id;
   int64_t created = 0;
   bool chat = true;
+  bool whole_tool_deltas = false;  // ServerOptions::tool_call_deltas_whole
 };
 
 // Submits every choice's job; on a rejection, cancels those already queued.
@@ -517,7 +518,8 @@ void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
           ToolCallSplit split = st->tools.finish();
           if (!x->request.parallel_tool_calls && split.calls.size() > 1) split.calls.resize(1);
           text += split.content;
-          tool_deltas = tool_call_deltas(split.calls, tool_call_ids(split.calls.size()));
+          tool_deltas = tool_call_deltas(split.calls, tool_call_ids(split.calls.size()), 48,
+                                         x->whole_tool_deltas);
         }
         if (x->chat)
           choice["delta"] = text.empty() ? json::object() : json{{"content", text}};
@@ -669,6 +671,7 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
   if (!parsed) return send_error(res, err);
   auto x = std::make_shared<Exchange>();
   x->chat = chat;
+  x->whole_tool_deltas = ctx.options.tool_call_deltas_whole;
   x->request = std::move(*parsed);
   if (x->request.grammar && body.contains("response_format") && body["response_format"].is_object() &&
       body["response_format"].value("type", "") == "json_schema") {

@@ -167,16 +167,17 @@ json openai_tool_calls(const std::vector<ToolCall>& calls, const std::vector<std
 }
 
 std::vector<json> tool_call_deltas(const std::vector<ToolCall>& calls,
-                                   const std::vector<std::string>& ids, size_t piece) {
+                                   const std::vector<std::string>& ids, size_t piece, bool whole) {
   std::vector<json> out;
   for (size_t i = 0; i < calls.size(); ++i) {
+    const std::string args =
+        calls[i].arguments.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
     out.push_back({{"tool_calls",
                     json::array({{{"index", i},
                                   {"id", ids[i]},
                                   {"type", "function"},
-                                  {"function", {{"name", calls[i].name}, {"arguments", ""}}}}})}});
-    const std::string args =
-        calls[i].arguments.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+                                  {"function", {{"name", calls[i].name}, {"arguments", whole ? args : ""}}}}})}});
+    if (whole) continue;
     size_t pos = 0;
     while (pos < args.size()) {
       size_t n = std::min(piece, args.size() - pos);

@@ -36,8 +36,10 @@ nlohmann::json openai_tool_calls(const std::vector<ToolCall>& calls,
 // The streamed deltas of the calls, as OpenAI sends them: per call one delta with index, id,
 // type, function.name and arguments "", then the arguments text in pieces (whole UTF-8
 // characters, at most `piece` bytes each). Each element is a `delta` object.
+// `whole`: one delta per call with everything, arguments complete (ServerOptions
+// tool_call_deltas_whole).
 std::vector<nlohmann::json> tool_call_deltas(const std::vector<ToolCall>& calls,
                                              const std::vector<std::string>& ids,
-                                             size_t piece = 48);
+                                             size_t piece = 48, bool whole = false);
 
 }  // namespace hearth::server

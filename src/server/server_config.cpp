@@ -120,6 +120,11 @@ Status parse_server_config(std::string_view text, std::string_view origin, Serve
     if (Status st = read_int<size_t>(*s, "max_body_bytes", origin, 1024, size_t(1) << 32, server.max_body_bytes); !st) return st;
     if (Status st = read_int<int64_t>(*s, "max_tokens", origin, 0, int64_t(1) << 24, server.max_tokens_limit); !st) return st;
     if (Status st = read_int(*s, "drain_seconds", origin, 0, 3600, server.drain_seconds); !st) return st;
+    std::string deltas;
+    if (Status st = read_string(*s, "tool_call_deltas", origin, deltas); !st) return st;
+    if (!deltas.empty() && deltas != "chunked" && deltas != "whole")
+      return at(origin, *s->get("tool_call_deltas"), "'tool_call_deltas' must be \"chunked\" or \"whole\"");
+    if (!deltas.empty()) server.tool_call_deltas_whole = deltas == "whole";
     std::string dir;
     if (Status st = read_string(*s, "models_dir", origin, dir); !st) return st;
     if (!dir.empty()) registry.models_dir = dir;

@@ -31,6 +31,10 @@ struct ServerOptions {
   int drain_seconds = 30;               // SIGTERM: how long in-flight requests may finish
   int http_threads = 0;                 // connection threads; 0: 2 × (slots + queue) + 4
   bool access_log = true;               // one structured line per request on stderr
+  // OpenAI streaming of tool calls: false, as OpenAI does (a delta with the name and empty
+  // arguments, then argument pieces); true, each call whole in one delta, for clients that
+  // read every delta as a complete call (home-llm's generic OpenAI backend).
+  bool tool_call_deltas_whole = false;
 };
 
 struct ServerContext {

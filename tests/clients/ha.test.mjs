@@ -263,3 +263,44 @@ test('llama.cpp-style probe: max_tokens 3 with a tools array, not streamed and s
   const forced = await r.json();
   assert.ok(['length', 'tool_calls'].includes(forced.choices[0].finish_reason));
 });
+
+test('home-llm generic OpenAI: a streamed call it can read, with --tool-call-deltas whole', { skip }, async () => {
+  // _extract_response hands every delta's `function` to parse_raw_tool_call, which wants a
+  // name and whole arguments in each: OpenAI's chunking (name first, argument pieces after)
+  // gives it an empty call and then a malformed one. `whole` sends each call in one delta.
+  const whole = await startServer({ alias: 'llama3.2', args: ['--tool-call-deltas', 'whole'], ctxSize: 4096 });
+  try {
+    const small = [{ type: 'function', function: { name: 'HassTurnOn', parameters: { type: 'object', properties: { domain: { type: 'array', items: { type: 'string', enum: ['light', 'fan'] }, maxItems: 2 } }, required: ['domain'] } } }];
+    let calls = null;
+    for (let seed = 1; seed <= 6 && !calls; seed++) {
+      const r = await fetch(`${whole.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          model: 'llama3.2', stream: true, temperature: 1, top_p: 1, seed, max_tokens: 60,
+          messages: [{ role: 'user', content: [{ type: 'text', text: 'light on' }] }],
+          tools: small, tool_choice: 'required',  // forced: the random model writes a call
+        }),
+      });
+      const found = [];
+      for (const raw of (await r.text()).split('\n')) {
+        const chunk = raw.trim().replace(/^data: /, '');
+        if (!chunk || chunk.includes('[DONE]')) continue;
+        const j = JSON.parse(chunk);
+        for (const call of j.choices[0]?.delta?.tool_calls ?? []) {
+          // parse_raw_tool_call's base schema: name a string, arguments a string or a dict.
+          assert.equal(typeof call.function.name, 'string');
+          assert.equal(typeof call.function.arguments, 'string');
+          found.push({ name: call.function.name, args: JSON.parse(call.function.arguments) });
+        }
+      }
+      if (found.length) calls = found;
+    }
+    assert.ok(calls, 'no seed finished the call');
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].name, 'HassTurnOn');
+    assert.ok(Array.isArray(calls[0].args.domain));
+  } finally {
+    const status = await whole.stop();
+    assert.equal(status.code, 0);
+  }
+});

@@ -15,6 +15,7 @@
 #include "server/openai_api.h"
 #include "server/openai_tools.h"
 #include "server/scheduler.h"
+#include "server/server_config.h"
 #include "test_data.h"
 #include "tokenizer/tokenizer.h"
 
@@ -316,6 +317,23 @@ TEST(ToolResponse, OpenAiShapes) {
     args += deltas[i]["tool_calls"][0]["function"]["arguments"].get<std::string>();
   }
   EXPECT_EQ(args, tc[0]["function"]["arguments"]);  // no character was cut
+  // --tool-call-deltas whole: one delta per call, complete.
+  const std::vector<json> whole = tool_call_deltas(calls, ids, 5, true);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0]["tool_calls"][0]["function"]["name"], "HassTurnOn");
+  EXPECT_EQ(whole[0]["tool_calls"][0]["function"]["arguments"], tc[0]["function"]["arguments"]);
+}
+
+TEST(ToolResponse, ConfigChoosesHowCallsStream) {
+  ServerOptions so;
+  RegistryOptions ro;
+  ASSERT_TRUE(parse_server_config("[server]\ntool_call_deltas = \"whole\"\n", "c.toml", so, ro).ok());
+  EXPECT_TRUE(so.tool_call_deltas_whole);
+  ASSERT_TRUE(parse_server_config("[server]\ntool_call_deltas = \"chunked\"\n", "c.toml", so, ro).ok());
+  EXPECT_FALSE(so.tool_call_deltas_whole);
+  Status bad = parse_server_config("[server]\ntool_call_deltas = \"bits\"\n", "c.toml", so, ro);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("c.toml:2"), std::string::npos) << bad.error().message;
 }
 
 // A small validator for the schemas used here: type, properties, required, enum, const,

@@ -120,7 +120,12 @@ Event Handler::info() const {
                   {"description", config_.description},
                   {"version", version_},
                   {"models", json::array({model})},
-                  {"supports_handled_streaming", false}};
+                  // One `handled` per transcript: Home Assistant's conversation agent waits
+                  // for a terminal handled / not-handled / intent, not for streamed chunks.
+                  {"supports_handled_streaming", false},
+                  // Newer peers read this to offer the agent for device control: true when it
+                  // can answer with intents.
+                  {"supports_home_control", !config_.intents.empty()}};
   // The other service kinds are listed empty: older readers index them without a default.
   return make("info", {{"asr", json::array()},
                        {"tts", json::array()},

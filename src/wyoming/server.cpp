@@ -139,6 +139,8 @@ void WyomingServer::serve(Connection& c) {
   Decoder decoder;
   const auto idle = std::chrono::seconds(handler_->config().idle_seconds);
   auto last_event = std::chrono::steady_clock::now();
+  // Generation is cancelled only when the server stops, not when the peer half-closes: a
+  // client may send its transcript, shut its sending side (nc -N) and still read the answer.
   const std::function<bool()> keep_going = [this] { return !stop_.load(); };
   char buf[kReadChunk];
   while (!stop_.load()) {

@@ -60,6 +60,7 @@ TEST(WyomingHandler, DescribeAnswersInfoWithAHandleProgram) {
   for (const char* key : {"name", "attribution", "installed", "description", "version", "models"})
     EXPECT_TRUE(handle[0].contains(key)) << key;
   EXPECT_EQ(handle[0]["installed"], true);
+  EXPECT_EQ(handle[0]["supports_home_control"], true);  // intents are configured
   EXPECT_TRUE(handle[0]["attribution"].contains("name"));
   EXPECT_TRUE(handle[0]["attribution"].contains("url"));
   ASSERT_EQ(handle[0]["models"].size(), 1u);

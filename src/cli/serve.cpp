@@ -27,6 +27,9 @@
 #include "router/local_rates.h"
 #include "router/router.h"
 #include "router/router_config.h"
+#include "wyoming/model_generate.h"
+#include "wyoming/server.h"
+#include "wyoming/wyoming_config.h"
 
 namespace hearth::cli {
 namespace {
@@ -55,6 +58,7 @@ struct ServeArgs {
   bool check = false;  // --check: validate --config and exit
   std::string state_dir;  // `hearth bench`'s stored rates ("" : bench::default_state_dir())
   std::string sysfs_root = "/";  // the health sampler and /metrics read DIR/sys, DIR/proc
+  int wyoming_port = -1;  // --wyoming PORT (overrides [wyoming] port); < 0: from the config
 };
 
 int fail(const std::string& message) {
@@ -90,6 +94,17 @@ int run_serve(const ServeArgs& a) {
     Result<router::RouterConfig> r = router::load_router_config(a.config);
     if (!r) return fail(r.error().message);
     rc = std::move(*r);
+  }
+  // The Wyoming conversation service (wyoming/, docs/home-assistant.md).
+  wyoming::WyomingConfig wc;
+  if (!a.config.empty())
+    if (Status s = wyoming::load_wyoming_config(a.config, wc); !s) return fail(s.error().message);
+  if (a.wyoming_port >= 0) wc.port = a.wyoming_port;
+  std::shared_ptr<const wyoming::Handler> wyoming_handler;
+  if (wc.port >= 0) {
+    Result<std::unique_ptr<wyoming::Handler>> h = wyoming::Handler::create(wc, HEARTH_VERSION);
+    if (!h) return fail(h.error().message);
+    wyoming_handler = std::move(*h);
   }
   if (a.check) {
     if (a.config.empty()) return fail("--check needs --config FILE");
@@ -213,6 +228,19 @@ int run_serve(const ServeArgs& a) {
       if (!a.model) std::fprintf(stderr, "hearth serve: %s\n", a.error.message.c_str());
     });
   }
+  std::unique_ptr<wyoming::WyomingServer> wyoming_server;
+  if (wyoming_handler) {
+    Result<std::unique_ptr<wyoming::WyomingServer>> w = wyoming::WyomingServer::create(
+        so.host, wc.port, wyoming_handler, wyoming::registry_generate(*ctx.registry, so.max_tokens_limit));
+    if (!w) {
+      pthread_kill(signal_thread.native_handle(), SIGTERM);
+      signal_thread.join();
+      if (preload.joinable()) preload.join();
+      return fail(w.error().message);
+    }
+    wyoming_server = std::move(*w);
+    std::fprintf(stderr, "hearth serve: wyoming on tcp://%s:%d\n", so.host.c_str(), wyoming_server->port());
+  }
   std::fprintf(stderr, "hearth serve: listening on http://%s:%d\n", so.host.c_str(), hs.port());
   std::fflush(stderr);
   const bool ok = hs.run();
@@ -223,6 +251,7 @@ int run_serve(const ServeArgs& a) {
     return fail("the listener failed");
   }
   signal_thread.join();
+  if (wyoming_server) wyoming_server->stop();
   if (preload.joinable()) preload.join();
   health.stop();
   ctx.registry->unload_all();
@@ -262,6 +291,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--state-dir", args->state_dir,
                   "where `hearth bench` keeps measured rates (default $HEARTH_STATE_DIR, $XDG_STATE_HOME/hearth, "
                   "~/.local/state/hearth)");
+  cmd->add_option("--wyoming", args->wyoming_port,
+                  "also serve the Wyoming protocol on this TCP port for Home Assistant (0: any free port; "
+                  "[wyoming] in --config)");
   cmd->add_flag("--check", args->check, "validate --config (naming the line of any error) and exit");
   cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
 }

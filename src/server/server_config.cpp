@@ -105,7 +105,8 @@ Status parse_server_config(std::string_view text, std::string_view origin, Serve
   }
   const toml::table& root = parsed.table();
   for (const auto& [key, node] : root) {
-    if (key != "server" && key != "models" && !router::is_router_table(key))
+    // [wyoming]: read by wyoming/wyoming_config.cpp (the Wyoming service, docs/home-assistant.md).
+    if (key != "server" && key != "models" && key != "wyoming" && !router::is_router_table(key))
       return at(origin, node, "unknown section '" + std::string(key.str()) + "' (expected [server] or [[models]])");
   }
   if (const toml::node* sn = root.get("server")) {

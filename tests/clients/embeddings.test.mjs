@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
-import { modelsDir, skipReason, startServer, synthModel } from './harness.mjs';
+import { modelsDir, skipReason, startServer, synthModel, stopCleanly } from './harness.mjs';
 
 const bert = synthModel('synth-bert-tiny-F16.gguf');
 const skip = skipReason() ?? (bert ? false : `synth-bert-tiny-F16.gguf absent under ${modelsDir}`);
@@ -24,11 +24,7 @@ before(async () => {
   ollama = new Ollama({ host: server.url });
 });
 
-after(async () => {
-  if (!server) return;
-  const status = await server.stop();
-  assert.equal(status.code, 0, `hearth serve did not exit cleanly:\n${server.log()}`);
-});
+after(() => stopCleanly(server));
 
 const cosine = (a, b) => {
   let ab = 0, aa = 0, bb = 0;

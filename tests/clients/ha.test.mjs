@@ -15,7 +15,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ollama } from 'ollama';
-import { skipReason, startServer } from './harness.mjs';
+import { skipReason, startServer, stopCleanly } from './harness.mjs';
 
 const skip = skipReason() ?? false;
 let server;
@@ -26,11 +26,7 @@ before(async () => {
   server = await startServer({ alias: 'llama3.2', args: ['--parallel', '2'], ctxSize: 4096 });
 });
 
-after(async () => {
-  if (!server) return;
-  const status = await server.stop();
-  assert.equal(status.code, 0, `hearth serve did not exit cleanly:\n${server.log()}`);
-});
+after(() => stopCleanly(server));
 
 const post = (path, body) => fetch(`${server.url}${path}`, {
   method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),

@@ -8,6 +8,7 @@
 //   await server.stop();
 //
 // Env: HEARTH_BIN (default <repo>/build/hearth), HEARTH_TEST_MODELS (default <repo>/../shared/models).
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -99,4 +100,12 @@ export async function readSse(response) {
     for (const line of lines) if (line.startsWith('data: ')) events.push(line.slice(6));
   }
   return { text, events };
+}
+
+// The after() of every server test: a server that does not exit 0 on SIGTERM is a failure, with
+// its log in the message. Safe to call when before() skipped and no server started.
+export async function stopCleanly(server) {
+  if (!server) return;
+  const status = await server.stop();
+  assert.equal(status.code, 0, `hearth serve did not exit cleanly:\n${server.log()}`);
 }

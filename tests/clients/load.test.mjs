@@ -7,7 +7,7 @@
 // No timing assertions: only counts, shapes and memory.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { skipReason, startServer } from './harness.mjs';
+import { skipReason, startServer, stopCleanly } from './harness.mjs';
 
 const skip = skipReason() ?? false;
 let server;
@@ -17,11 +17,7 @@ before(async () => {
   server = await startServer({ args: ['--parallel', '2', '--queue', '4', '--quiet'] });
 });
 
-after(async () => {
-  if (!server) return;
-  const status = await server.stop();
-  assert.equal(status.code, 0, `hearth serve did not exit cleanly:\n${server.log()}`);
-});
+after(() => stopCleanly(server));
 
 async function metric(name) {
   const text = await (await fetch(`${server.url}/metrics`)).text();

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ollama } from 'ollama';
-import { skipReason, startServer } from './harness.mjs';
+import { skipReason, startServer, stopCleanly } from './harness.mjs';
 
 const skip = skipReason() ?? false;
 let server;
@@ -17,11 +17,7 @@ before(async () => {
   client = new Ollama({ host: server.url });
 });
 
-after(async () => {
-  if (!server) return;
-  const status = await server.stop();
-  assert.equal(status.code, 0, `hearth serve did not exit cleanly:\n${server.log()}`);
-});
+after(() => stopCleanly(server));
 
 const messages = [
   { role: 'system', content: 'You are terse.' },

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
-import { skipReason, startServer } from './harness.mjs';
+import { skipReason, startServer, stopCleanly } from './harness.mjs';
 
 const skip = skipReason() ?? false;
 let server;
@@ -20,11 +20,7 @@ before(async () => {
   ollama = new Ollama({ host: server.url });
 });
 
-after(async () => {
-  if (!server) return;
-  const status = await server.stop();
-  assert.equal(status.code, 0, `hearth serve did not exit cleanly:\n${server.log()}`);
-});
+after(() => stopCleanly(server));
 
 // Bounded (short string, integer range, no free-form values): every sampled answer ends within
 // the token budget, so it must be complete JSON.

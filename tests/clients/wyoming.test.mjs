@@ -9,7 +9,7 @@ import net from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { skipReason, startServer } from './harness.mjs';
+import { skipReason, startServer, stopCleanly } from './harness.mjs';
 
 const skip = skipReason() ?? false;
 const servers = {};
@@ -68,10 +68,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of Object.values(servers)) {
-    const status = await s.stop();
-    assert.equal(status.code, 0, `hearth serve did not exit cleanly:\n${s.log()}`);
-  }
+  for (const s of Object.values(servers)) await stopCleanly(s);
 });
 
 function encode(type, data) {

@@ -22,6 +22,7 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
+#include "server/rag_chat.h"
 #include "server/server_config.h"
 #include "router/classifier.h"
 #include "router/local_rates.h"
@@ -59,6 +60,8 @@ struct ServeArgs {
   std::string state_dir;  // `hearth bench`'s stored rates ("" : bench::default_state_dir())
   std::string sysfs_root = "/";  // the health sampler and /metrics read DIR/sys, DIR/proc
   int wyoming_port = -1;  // --wyoming PORT (overrides [wyoming] port); < 0: from the config
+  std::string rag_dir, rag_model;  // [rag] dir, model
+  double rag_prefill_rate = 0;     // [rag] prefill_rate
 };
 
 int fail(const std::string& message) {
@@ -134,6 +137,9 @@ int run_serve(const ServeArgs& a) {
   if (a.no_ram_check) ro.check_ram = false;
   if (a.no_batch) ro.scheduler.batched = false;
   if (!a.models_dir.empty()) ro.models_dir = a.models_dir;
+  if (!a.rag_dir.empty()) so.rag.dir = a.rag_dir;
+  if (!a.rag_model.empty()) so.rag.model = a.rag_model;
+  if (a.rag_prefill_rate > 0) so.rag.prefill_tok_s = a.rag_prefill_rate;
   if (!a.keep_alive.empty()) {
     Result<std::chrono::seconds> d = server::parse_duration(a.keep_alive);
     if (!d) return fail("--keep-alive: " + d.error().message);
@@ -175,6 +181,15 @@ int run_serve(const ServeArgs& a) {
   ctx.options = so;
   ctx.registry = registry->get();
   ctx.metrics = &metrics;
+  if (!so.rag.model.empty()) {
+    const std::vector<server::ModelEntry> entries = ctx.registry->list();
+    if (std::none_of(entries.begin(), entries.end(), [&](const server::ModelEntry& e) { return e.alias == so.rag.model; }))
+      return fail("--rag-model " + so.rag.model + " is not a served model");
+  }
+  // rag:<collection> models and the "rag" request field (server/rag_chat.h).
+  server::RagChat rag(so.rag, *ctx.registry, ro.scheduler.n_threads,
+                      a.state_dir.empty() ? bench::default_state_dir() : std::filesystem::path(a.state_dir));
+  ctx.rag = &rag;
   std::unique_ptr<router::Router> router;
   if (!rc.upstreams.empty() || !rc.locals.empty()) {
     fill_rates(rc, a, ro.scheduler.n_threads);
@@ -294,6 +309,14 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--wyoming", args->wyoming_port,
                   "also serve the Wyoming protocol on this TCP port for Home Assistant (0: any free port; "
                   "[wyoming] in --config)");
+  cmd->add_option("--rag-dir", args->rag_dir,
+                  "RAG collections served as rag:<collection> (default $HEARTH_RAG_DIR, else <state dir>/rag; [rag] dir)");
+  cmd->add_option("--rag-model", args->rag_model,
+                  "served model answering rag:<collection> (default: the collection's chat model if served, else the "
+                  "first chat model; [rag] model)");
+  cmd->add_option("--rag-prefill-rate", args->rag_prefill_rate,
+                  "prefill tok/s for RAG prompt budgets (default: hearth bench's figure, else the planner's; [rag] "
+                  "prefill_rate)");
   cmd->add_flag("--check", args->check, "validate --config (naming the line of any error) and exit");
   cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
 }

@@ -15,6 +15,7 @@
 #include "server/model_registry.h"
 #include "sampling/json_schema.h"
 #include "server/ollama_json.h"
+#include "server/rag_chat.h"
 #include "server/tool_calls.h"
 #include "tokenizer/tokenizer.h"
 
@@ -208,7 +209,40 @@ struct Exchange {
   bool want_context = false;           // /api/generate: return prompt + answer token ids
   std::vector<int32_t> prompt;
   double load_ms = 0, setup_ms = 0;
+  std::shared_ptr<const RagPlan> rag;  // answered from a collection (rag_chat.h)
 };
+
+// The RAG part of a chat or generate request (rag_chat.h): `model` becomes the chat model for
+// rag:<collection>. False when it answered the client (400, 404, 500).
+bool resolve_rag(ServerContext& ctx, const json& body, std::string& model, std::optional<RagRequest>& rag,
+                 httplib::Response& res) {
+  if (!ctx.rag) return true;
+  RagFailure f;
+  Result<std::optional<RagRequest>> r = resolve_rag_request(*ctx.rag, body, model, f);
+  if (!r) {
+    send_error(res, f.status, f.message);
+    return false;
+  }
+  rag = std::move(*r);
+  return true;
+}
+
+// Retrieval and the budget; the prompt goes to x->prompt. False when it answered the client.
+bool prepare_rag(ServerContext& ctx, Exchange& x, const RagRequest& rag, std::span<const chat::Message> messages,
+                 const Options& o, const RagPromptRenderer& render, httplib::Response& res) {
+  int64_t answer = o.num_predict;
+  if (ctx.options.max_tokens_limit > 0 && (answer < 0 || answer > ctx.options.max_tokens_limit))
+    answer = ctx.options.max_tokens_limit;
+  RagFailure f;
+  Result<RagPlan> plan = ctx.rag->prepare(rag, *x.model, messages, answer, render, f);
+  if (!plan) {
+    send_error(res, f.status, f.message);
+    return false;
+  }
+  x.prompt = std::move(plan->prompt);
+  x.rag = std::make_shared<const RagPlan>(std::move(*plan));
+  return true;
+}
 
 json final_message(const std::string& content, const json& tool_calls) {
   json m = {{"role", "assistant"}, {"content", content}};
@@ -263,6 +297,7 @@ void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
           text += split.content;
           tool_calls = ollama_tool_calls(split.calls);
         }
+        if (x->rag && tool_calls.empty()) text += x->rag->footer;  // the sources, after the answer
         if (!text.empty() &&
             !write(x->chat ? chat_chunk(x->name, now_rfc3339(), text)
                            : generate_chunk(x->name, now_rfc3339(), text)))
@@ -286,6 +321,7 @@ void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
           last = generate_final(x->name, now_rfc3339(), "", done_reason(r), t,
                                 x->want_context ? &context : nullptr);
         }
+        if (x->rag) add_rag_fields(last, *x->rag);
         if (!write(last)) return false;
         sink.done();
         return true;
@@ -310,6 +346,7 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
             ToolCallSplit split;
             if (x->tools) split = parse_tool_calls(c.text);
             else split.content = c.text;
+            if (x->rag && split.calls.empty()) split.content += x->rag->footer;
             j = chat_final(x->name, now_rfc3339(),
                            final_message(split.content, ollama_tool_calls(split.calls)),
                            done_reason(r), t);
@@ -319,9 +356,10 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
               context = x->prompt;
               for (const TokenLogprob& lp : c.logprobs) context.push_back(lp.id);
             }
-            j = generate_final(x->name, now_rfc3339(), c.text, done_reason(r), t,
-                               x->want_context ? &context : nullptr);
+            j = generate_final(x->name, now_rfc3339(), x->rag ? c.text + x->rag->footer : c.text,
+                               done_reason(r), t, x->want_context ? &context : nullptr);
           }
+          if (x->rag) add_rag_fields(j, *x->rag);
           body = j.dump(-1, ' ', false, json::error_handler_t::replace);
         }
         if (!sink.write(body.data(), body.size())) return false;
@@ -388,7 +426,10 @@ void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response
   order_format(req, r->format, r->grammar);
   auto x = std::make_shared<Exchange>();
   x->name = r->model;
-  x->model = acquire(st.ctx, r->model, res);
+  std::optional<RagRequest> rag;  // model rag:<collection>, or a "rag" field
+  std::string model = r->model;
+  if (!resolve_rag(st.ctx, *body, model, rag, res)) return;
+  x->model = acquire(st.ctx, model, res);
   if (!x->model) return;
   x->load_ms = ms_since(t0);
   if (r->messages.empty()) {
@@ -404,6 +445,16 @@ void handle_chat(OllamaState& st, const httplib::Request& req, httplib::Response
   if (x->model->embedding_only()) return send_error(res, 400, embedding_only_message(*x->model));
   x->chat = true;
   x->tools = !r->tools.is_null();
+  if (rag) {
+    const auto render = [&](const std::string& sources) {
+      return x->tools || r->has_tool_messages
+                 ? x->model->render_chat_context(
+                       tool_chat_context(x->model->template_source(), with_sources(r->messages, sources), r->tools))
+                 : x->model->render_chat(with_sources(r->plain, sources));
+    };
+    if (!prepare_rag(st.ctx, *x, *rag, r->plain, r->options, render, res)) return;
+    return start(st.ctx, std::move(x), r->options, r->grammar, r->stream, r->keep_alive, t0, res);
+  }
   Result<std::vector<int32_t>> ids = x->tools || r->has_tool_messages
                                          ? render_with_tools(*x->model, *r)
                                          : x->model->render_chat(r->plain);
@@ -422,7 +473,10 @@ void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Resp
   order_format(req, r->format, r->grammar);
   auto x = std::make_shared<Exchange>();
   x->name = r->model;
-  x->model = acquire(st.ctx, r->model, res);
+  std::optional<RagRequest> rag;  // model rag:<collection>, or a "rag" field
+  std::string model = r->model;
+  if (!resolve_rag(st.ctx, *body, model, rag, res)) return;
+  x->model = acquire(st.ctx, model, res);
   if (!x->model) return;
   x->load_ms = ms_since(t0);
   if (r->prompt.empty() && r->context.empty()) {
@@ -435,6 +489,17 @@ void handle_generate(OllamaState& st, const httplib::Request& req, httplib::Resp
     return send_json(res, j);
   }
   if (x->model->embedding_only()) return send_error(res, 400, embedding_only_message(*x->model));
+  if (rag) {
+    if (r->raw || !r->context.empty())
+      return send_error(res, 400, "a RAG request needs a chat prompt: not \"raw\", no \"context\" (use /api/chat)");
+    std::vector<chat::Message> messages;
+    if (!r->system.empty()) messages.push_back({"system", r->system});
+    messages.push_back({"user", r->prompt});
+    const auto render = [&](const std::string& sources) { return x->model->render_chat(with_sources(messages, sources)); };
+    if (!prepare_rag(st.ctx, *x, *rag, messages, r->options, render, res)) return;
+    x->chat = false;
+    return start(st.ctx, std::move(x), r->options, r->grammar, r->stream, r->keep_alive, t0, res);
+  }
   std::vector<int32_t> ids;
   if (r->raw) {
     ids = x->model->tokenize_prompt(r->prompt);
@@ -478,7 +543,18 @@ json model_json(OllamaState& st, const ModelEntry& e, ModelFacts* facts_out = nu
 
 void handle_tags(OllamaState& st, httplib::Response& res) {
   json models = json::array();
-  for (const ModelEntry& e : st.ctx.registry->list()) models.push_back(model_json(st, e));
+  const std::vector<ModelEntry> entries = st.ctx.registry->list();
+  for (const ModelEntry& e : entries) models.push_back(model_json(st, e));
+  if (st.ctx.rag) {  // a collection, shown with the details of the chat model answering it
+    for (const RagChat::Listing& l : st.ctx.rag->listings()) {
+      for (const ModelEntry& e : entries) {
+        if (e.alias != l.chat_model) continue;
+        json j = model_json(st, e);
+        j["name"] = j["model"] = l.name;
+        models.push_back(std::move(j));
+      }
+    }
+  }
   send_json(res, {{"models", models}});
 }
 
@@ -510,6 +586,11 @@ void handle_show(OllamaState& st, const httplib::Request& req, httplib::Response
   }
   if (name.empty()) return send_error(res, 400, "model is required");
   std::optional<ModelEntry> e = find_entry(*st.ctx.registry, name);
+  if (!e && st.ctx.rag && name.starts_with(kRagModelPrefix)) {  // rag:<collection>: its chat model
+    RagFailure f;
+    if (Result<std::string> m = st.ctx.rag->chat_model_for(name.substr(kRagModelPrefix.size()), f))
+      e = find_entry(*st.ctx.registry, *m);
+  }
   if (!e) return send_error(res, 404, "model \"" + name + "\" not found");
   ModelFacts facts;
   json base = model_json(st, *e, &facts);

@@ -13,6 +13,7 @@
 #include "server/json_limits.h"
 #include "server/model_registry.h"
 #include "server/openai_tools.h"
+#include "server/rag_chat.h"
 #include "server/sse.h"
 
 namespace hearth::server {
@@ -429,7 +430,16 @@ struct Exchange {
   int64_t created = 0;
   bool chat = true;
   bool whole_tool_deltas = false;  // ServerOptions::tool_call_deltas_whole
+  std::shared_ptr<const RagPlan> rag;  // answered from a collection (rag_chat.h)
 };
+
+ApiError rag_error(const RagFailure& f) {
+  ApiError e = invalid(f.param, f.message);
+  e.status = f.status;
+  if (f.status == 404) e.code = "model_not_found";
+  if (f.status >= 500) e.type = "server_error";
+  return e;
+}
 
 // Submits every choice's job; on a rejection, cancels those already queued.
 bool submit_all(Exchange& x, httplib::Response& res, const ServerContext& ctx) {
@@ -559,6 +569,10 @@ void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
             return true;
           }
           choice["finish_reason"] = tool_deltas.empty() ? finish_name(r) : "tool_calls";
+          if (x->rag && tool_deltas.empty() && !x->rag->footer.empty()) {
+            text += x->rag->footer;  // the sources, after the answer
+            choice["delta"] = json{{"content", text}};
+          }
           st->prompt += r.tokens_prompt;
           st->completion += r.tokens_generated;
           st->cached += r.tokens_cached;
@@ -567,6 +581,7 @@ void respond_streaming(std::shared_ptr<Exchange> x, httplib::Response& res) {
           json c = chunk_base(*x);
           c["choices"] = json::array({choice});
           if (x->request.include_usage) c["usage"] = nullptr;
+          if (ev.done && x->rag) add_rag_fields(c, *x->rag);
           if (!write(c)) return false;
         }
         if (!ev.done) return true;
@@ -619,6 +634,7 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
           cached += r.tokens_cached;
           json choice = {{"index", i}, {"logprobs", nullptr}, {"finish_reason", finish_name(r)}};
           if (x->chat) {
+            if (x->rag) c.text += x->rag->footer;  // the sources, after the answer
             choice["message"] = {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}};
             if (x->request.parse_tool_calls) {
               ToolCallSplit split = parse_tool_calls(c.text);
@@ -647,6 +663,7 @@ void respond_whole(std::shared_ptr<Exchange> x, httplib::Response& res) {
                      {"system_fingerprint", "hearth-" HEARTH_VERSION},
                      {"choices", choices},
                      {"usage", usage_json(prompt, completion, cached)}};
+        if (x->rag) add_rag_fields(body, *x->rag);
         const std::string s = body.dump(-1, ' ', false, json::error_handler_t::replace);
         if (!sink.write(s.data(), s.size())) return false;
         sink.done();
@@ -682,6 +699,13 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
       if (auto g = sampling::compile_json_schema(schema["schema"])) x->request.grammar = *g;
   }
   if (x->request.parse_tool_calls) order_tools(nlohmann::ordered_json::parse(req.body, nullptr, false), x->request);
+  std::optional<RagRequest> rag;  // model rag:<collection>, or a "rag" field (rag_chat.h)
+  RagFailure rag_failure;
+  if (chat && ctx.rag) {
+    Result<std::optional<RagRequest>> r = resolve_rag_request(*ctx.rag, body, x->request.model, rag_failure);
+    if (!r) return send_error(res, rag_error(rag_failure));
+    rag = std::move(*r);
+  }
   Acquired a = ctx.registry->acquire(x->request.model);
   if (!a.model) return send_error(res, acquire_error(a.error));
   x->model = std::move(a.model);
@@ -693,17 +717,28 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Serv
     return send_error(res, e);
   }
   if (chat) {
-    // Tools and tool messages go through the template as JSON (tool_calls.h).
-    Result<std::vector<int32_t>> ids =
-        x->request.parse_tool_calls || x->request.has_tool_messages
-            ? x->model->render_chat_context(tool_chat_context(
-                  x->model->template_source(), x->request.template_messages, x->request.tools))
-            : x->model->render_chat(x->request.messages);
-    if (!ids) {
-      ApiError e = invalid("messages", ids.error().message);
-      return send_error(res, e);
+    // Tools and tool messages go through the template as JSON (tool_calls.h); a RAG request
+    // adds its sources as the system message.
+    const auto render = [&x](const std::string& sources) {
+      return x->request.parse_tool_calls || x->request.has_tool_messages
+                 ? x->model->render_chat_context(tool_chat_context(x->model->template_source(),
+                                                                   with_sources(x->request.template_messages, sources),
+                                                                   x->request.tools))
+                 : x->model->render_chat(with_sources(x->request.messages, sources));
+    };
+    if (rag) {
+      int64_t answer = x->request.max_tokens;
+      if (ctx.options.max_tokens_limit > 0 && (answer < 0 || answer > ctx.options.max_tokens_limit))
+        answer = ctx.options.max_tokens_limit;
+      Result<RagPlan> plan = ctx.rag->prepare(*rag, *x->model, x->request.messages, answer, render, rag_failure);
+      if (!plan) return send_error(res, rag_error(rag_failure));
+      x->prompts.push_back(std::move(plan->prompt));
+      x->rag = std::make_shared<const RagPlan>(std::move(*plan));
+    } else {
+      Result<std::vector<int32_t>> ids = render("");
+      if (!ids) return send_error(res, invalid("messages", ids.error().message));
+      x->prompts.push_back(std::move(*ids));
     }
-    x->prompts.push_back(std::move(*ids));
   } else {
     for (const std::string& p : x->request.prompts) {
       std::vector<int32_t> ids = x->model->tokenize_prompt(p);
@@ -740,12 +775,18 @@ void register_openai_routes(httplib::Server& server, ServerContext& ctx) {
         std::chrono::duration_cast<std::chrono::seconds>(ctx.start_time.time_since_epoch()).count();
     for (const ModelEntry& m : ctx.registry->list())
       data.push_back({{"id", m.alias}, {"object", "model"}, {"created", created}, {"owned_by", "hearth"}});
+    if (ctx.rag)  // a collection answered by a served chat model (rag_chat.h)
+      for (const RagChat::Listing& l : ctx.rag->listings())
+        data.push_back({{"id", l.name}, {"object", "model"}, {"created", created}, {"owned_by", "hearth"}});
     res.set_content(json{{"object", "list"}, {"data", data}}.dump(), "application/json");
   };
   server.Get("/v1/models", models);
   server.Get(R"(/v1/models/(.+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
     const std::string name = req.matches[1];
-    for (const ModelEntry& m : ctx.registry->list()) {
+    std::vector<ModelEntry> entries = ctx.registry->list();
+    if (ctx.rag)
+      for (const RagChat::Listing& l : ctx.rag->listings()) entries.emplace_back().alias = l.name;
+    for (const ModelEntry& m : entries) {
       if (m.alias != name) continue;
       const int64_t created =
           std::chrono::duration_cast<std::chrono::seconds>(ctx.start_time.time_since_epoch()).count();

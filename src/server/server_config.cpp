@@ -106,7 +106,7 @@ Status parse_server_config(std::string_view text, std::string_view origin, Serve
   const toml::table& root = parsed.table();
   for (const auto& [key, node] : root) {
     // [wyoming]: read by wyoming/wyoming_config.cpp (the Wyoming service, docs/home-assistant.md).
-    if (key != "server" && key != "models" && key != "wyoming" && !router::is_router_table(key))
+    if (key != "server" && key != "models" && key != "wyoming" && key != "rag" && !router::is_router_table(key))
       return at(origin, node, "unknown section '" + std::string(key.str()) + "' (expected [server] or [[models]])");
   }
   if (const toml::node* sn = root.get("server")) {
@@ -140,6 +140,20 @@ Status parse_server_config(std::string_view text, std::string_view origin, Serve
         if (!v || v->empty()) return at(origin, k, "'api_keys' must be a list of non-empty strings");
         server.api_keys.push_back(*v);
       }
+    }
+  }
+  if (const toml::node* rn = root.get("rag")) {  // chat from RAG collections (rag_chat.h)
+    const toml::table* r = rn->as_table();
+    if (!r) return at(origin, *rn, "[rag] must be a table");
+    for (const auto& [key, node] : *r)
+      if (key != "dir" && key != "model" && key != "prefill_rate")
+        return at(origin, node, "unknown key '" + std::string(key.str()) + "' in [rag] (expected dir, model, prefill_rate)");
+    if (Status st = read_string(*r, "dir", origin, server.rag.dir); !st) return st;
+    if (Status st = read_string(*r, "model", origin, server.rag.model); !st) return st;
+    if (const toml::node* pn = r->get("prefill_rate")) {
+      std::optional<double> v = pn->value<double>();
+      if (!v || !(*v > 0)) return at(origin, *pn, "'prefill_rate' must be a positive number (prompt tokens per second)");
+      server.rag.prefill_tok_s = *v;
     }
   }
   if (const toml::node* mn = root.get("models")) {

@@ -21,6 +21,14 @@ namespace hearth::server {
 
 class ModelRegistry;
 class ServerMetrics;
+class RagChat;
+
+// Chat answered from RAG collections (rag_chat.h): [rag] in --config, --rag-* flags.
+struct RagOptions {
+  std::string dir;            // where collections live; "" : rag::default_rag_dir()
+  std::string model;          // the alias answering rag:<collection>; "" : see rag_chat.h
+  double prefill_tok_s = 0;   // > 0: budget with this rate, not hearth bench's or the planner's
+};
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -35,12 +43,14 @@ struct ServerOptions {
   // arguments, then argument pieces); true, each call whole in one delta, for clients that
   // read every delta as a complete call (home-llm's generic OpenAI backend).
   bool tool_call_deltas_whole = false;
+  RagOptions rag;
 };
 
 struct ServerContext {
   ServerOptions options;
   ModelRegistry* registry = nullptr;
   ServerMetrics* metrics = nullptr;     // may be null (tests)
+  RagChat* rag = nullptr;               // null: no rag:<collection> models, no "rag" field
   std::chrono::system_clock::time_point start_time = std::chrono::system_clock::now();
   std::string version = HEARTH_VERSION;
   std::atomic<bool> draining{false};    // set on SIGINT/SIGTERM: new requests get 503

@@ -10,7 +10,7 @@ if(CMAKE_CROSSCOMPILING)
   # Expose only those header-only libraries from the host's /usr/include, never its libc headers.
   set(HEARTH_HOST_HEADERS ${CMAKE_BINARY_DIR}/host-headers)
   file(MAKE_DIRECTORY ${HEARTH_HOST_HEADERS})
-  foreach(dir nlohmann CLI fmt toml++ httplib.h)
+  foreach(dir nlohmann CLI fmt toml++ httplib.h sqlite3.h)
     if(NOT EXISTS ${HEARTH_HOST_HEADERS}/${dir})
       file(CREATE_LINK /usr/include/${dir} ${HEARTH_HOST_HEADERS}/${dir} SYMBOLIC)
     endif()
@@ -55,3 +55,12 @@ else()
   message(WARNING "libcurl not found (install libcurl4-openssl-dev): hearth pull will only say it cannot download")
   set(HEARTH_HAVE_CURL 0)
 endif()
+
+# SQLite (the RAG document store): Debian's libsqlite3-dev is Multi-Arch: same, so the arm64
+# library co-installs (scripts/install-deps.sh); its header is the same for both.
+if(CMAKE_CROSSCOMPILING)
+  find_library(HEARTH_SQLITE NAMES sqlite3 PATHS /usr/lib/aarch64-linux-gnu NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
+else()
+  find_library(HEARTH_SQLITE NAMES sqlite3 REQUIRED)
+endif()
+target_link_libraries(hearth_deps INTERFACE ${HEARTH_SQLITE})

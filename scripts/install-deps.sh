@@ -12,6 +12,7 @@ packages=(
   libc6:arm64 libstdc++6:arm64                # one consistent arm64 runtime (ld.so + libc) for qemu
   libcurl4-openssl-dev                        # hearth pull (libcurl)
   libcurl4-openssl-dev:arm64                  # ... and its arm64 headers + library for the cross build
+  libsqlite3-dev libsqlite3-dev:arm64         # the RAG store (SQLite with FTS5), both architectures
   dpkg-dev                                    # dpkg-shlibdeps: the .deb's Depends (scripts/dist-arm64.sh)
 )
 # The arm64 runtime of cpp-httplib (and its libssl/zlib/brotli) comes from Debian's arm64

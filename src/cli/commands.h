@@ -22,5 +22,6 @@ void add_pull_command(CLI::App& app, int& exit_code);
 void add_ls_command(CLI::App& app, int& exit_code);
 void add_rm_command(CLI::App& app, int& exit_code);
 void add_doctor_command(CLI::App& app, int& exit_code);
+void add_rag_command(CLI::App& app, int& exit_code);
 
 }  // namespace hearth::cli

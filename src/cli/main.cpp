@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   hearth::cli::add_ls_command(app, exit_code);
   hearth::cli::add_rm_command(app, exit_code);
   hearth::cli::add_doctor_command(app, exit_code);
+  hearth::cli::add_rag_command(app, exit_code);
   const auto choice = hearth::choose_kernels();
   if (!choice.warning.empty()) std::fprintf(stderr, "hearth: %.*s\n", int(choice.warning.size()), choice.warning.data());
   // llama.cpp's multi-letter single-dash flags, which CLI11 cannot declare, as their long names.

@@ -183,7 +183,7 @@ RagChat::RagChat(RagOptions options, ModelRegistry& registry, int threads, std::
       registry_(registry),
       threads_(threads),
       state_dir_(std::move(state_dir)),
-      dir_(options_.dir.empty() ? rag::default_rag_dir() : std::filesystem::path(options_.dir)),
+      dir_(std::filesystem::absolute(options_.dir.empty() ? rag::default_rag_dir() : std::filesystem::path(options_.dir))),
       kernels_(choose_kernels().table) {}
 
 RagChat::~RagChat() = default;

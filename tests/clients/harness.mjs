@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,7 +48,10 @@ export async function startServer({ model = synthModel(), alias = 'synth', args 
                 '--threads', '2', '--keep-alive', '-1'];
   if (model) argv.push('-m', model, '--alias', alias);
   argv.push(...args);
-  const proc = spawn(hearthBin, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  // No rag:<collection> models from the user's own collections unless a test asks (--rag-dir).
+  const noRag = path.join(os.tmpdir(), 'hearth-test-no-rag-collections');
+  const proc = spawn(hearthBin, argv, { stdio: ['ignore', 'ignore', 'pipe'],
+                                        env: { ...process.env, HEARTH_RAG_DIR: noRag, ...env } });
   let log = '';
   let exited = null;
   proc.on('exit', (code, signal) => { exited = { code, signal }; });

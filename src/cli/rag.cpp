@@ -71,11 +71,7 @@ Result<std::unique_ptr<rag::TextEmbedder>> collection_embedder(const RagArgs& a,
   if (path.empty()) return Error{"give the embedding model with -e"};
   Result<std::unique_ptr<rag::TextEmbedder>> e = rag::TextEmbedder::load(path, a.threads);
   if (!e) return Error{path + ": " + e.error().message};
-  if ((*e)->name() != info.embed_model || (*e)->dims() != info.dims) {
-    return Error{"collection \"" + a.collection + "\" holds " + std::to_string(info.dims) + "-dim vectors of \"" +
-                 info.embed_model + "\"; " + path + " is \"" + (*e)->name() + "\" with " +
-                 std::to_string((*e)->dims()) + " dims (use that model, or a new collection)"};
-  }
+  if (Status s = rag::check_embedding_model(info, a.collection, (*e)->name(), (*e)->dims(), path); !s) return s.error();
   return e;
 }
 
@@ -290,8 +286,9 @@ int run_ask(const RagArgs& a) {
   if (!store) return fail(store.error().message);
   const std::string chat_path = !a.chat_model.empty() ? a.chat_model : store->info().chat_model_path;
   if (chat_path.empty()) return fail("give the chat model with -m");
-  // Retrieve more than will fit: the budget decides how many go in.
-  Result<std::vector<rag::SearchHit>> hits = retrieve(a, *store, std::max<int64_t>(a.k, 1) * 4);
+  // The k best, then the budget decides how many of them go in (as the server does).
+  if (a.k < 1) return fail("-k must be at least 1");
+  Result<std::vector<rag::SearchHit>> hits = retrieve(a, *store, a.k);
   if (!hits) return fail(hits.error().message);
 
   EngineFlags flags;
@@ -418,7 +415,7 @@ void add_rag_command(CLI::App& app, int& exit_code) {
   ask->add_option("question", a->query, "the question")->required();
   ask->add_option("-m,--model", a->chat_model, "chat model (default: the one the collection was made with)");
   ask->add_option("-e,--embed-model", a->embed_model, "embedding model (default: the collection's)");
-  ask->add_option("-k", a->k, "chunks wanted at most before the budget (default 5)");
+  ask->add_option("-k", a->k, "chunks retrieved, of which the budget takes what fits (default 5)");
   ask->add_option("--ttft", a->ttft, "time-to-first-token target in seconds (default 3)");
   ask->add_option("--prefill-rate", a->prefill_rate, "prefill tok/s to budget with (default: hearth bench's figure, else the planner's)");
   ask->add_option("-n,--max-tokens", a->answer_tokens, "answer tokens at most (default 512)");

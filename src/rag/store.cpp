@@ -308,6 +308,14 @@ Result<std::vector<StoredChunk>> Store::chunks_by_id(std::span<const int64_t> id
   return out;
 }
 
+Status check_embedding_model(const CollectionInfo& info, std::string_view collection, std::string_view model_name,
+                             int64_t dims, std::string_view model_path) {
+  if (model_name == info.embed_model && dims == info.dims) return {};
+  return Error{"collection \"" + std::string(collection) + "\" holds " + std::to_string(info.dims) + "-dim vectors of \"" +
+               info.embed_model + "\"; " + std::string(model_path) + " is \"" + std::string(model_name) + "\" with " +
+               std::to_string(dims) + " dims (use that model, or rebuild the collection with this one)"};
+}
+
 std::string fts_query(std::string_view text) {
   std::string out, word;
   auto flush = [&] {

@@ -122,6 +122,11 @@ class Store {
   CollectionInfo info_;
 };
 
+// Whether an embedding model (its name and dimension, loaded from `model_path`) is the one the
+// collection's vectors came from; the Error says which model it wants.
+Status check_embedding_model(const CollectionInfo& info, std::string_view collection, std::string_view model_name,
+                             int64_t dims, std::string_view model_path);
+
 // The FTS5 MATCH expression for free text: each word (letters/digits) becomes a quoted term,
 // joined with OR, so punctuation in a user's question cannot be read as query syntax.
 std::string fts_query(std::string_view text);

@@ -326,11 +326,8 @@ std::shared_ptr<RagChat::EmbedderSlot> RagChat::embedder(const std::string& name
     }
   }
   const rag::TextEmbedder& e = *slot->embedder;
-  if (e.name() != info.embed_model || e.dims() != info.dims) {
-    fail(f, 500, "",
-         "RAG collection \"" + name + "\" holds " + std::to_string(info.dims) + "-dim vectors of \"" + info.embed_model +
-             "\"; its embedding model " + path.string() + " is now \"" + e.name() + "\" with " +
-             std::to_string(e.dims()) + " dims (put the original model back, or rebuild the collection)");
+  if (Status s = rag::check_embedding_model(info, name, e.name(), e.dims(), path.string()); !s) {
+    fail(f, 500, "", "RAG " + s.error().message);
     return nullptr;
   }
   return slot;

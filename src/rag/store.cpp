@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS chunks(
   embedding BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ord);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-  heading, text, content='chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+  heading, text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
   INSERT INTO chunks_fts(rowid, heading, text) VALUES (new.id, new.heading, new.text);
 END;

@@ -18,6 +18,7 @@ float dot_iq4_xs(int64_t n, const void* w, const void* act) {
   const __m256i table = _mm256_broadcastsi128_si256(load128(kIQ4NLValues));
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
+    prefetch_weights(x + i, sizeof(x[i]));
     __m256i sumi = _mm256_setzero_si256();
     for (int g = 0; g < 8; ++g) {
       const int ls = (((x[i].scales_l[g / 2] >> (4 * (g % 2))) & 0xF) |

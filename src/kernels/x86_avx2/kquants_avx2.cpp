@@ -59,6 +59,7 @@ void tile_q45_k(int64_t n, const void* w, const void* act, size_t act_stride, fl
   }
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
+    prefetch_weights(x + i, sizeof(x[i]));
     __m128i scales, mins;
     scales_mins_k4(x[i].scales, scales, mins);
     alignas(16) int16_t sc[8];
@@ -111,6 +112,7 @@ void tile_q6_k(int64_t n, const void* w, const void* act, size_t act_stride, flo
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i two = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
+    prefetch_weights(x + i, sizeof(x[i]));
     const __m128i sc8 = load128(x[i].scales);
     const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 scales as int16
     alignas(32) int16_t sc[16];

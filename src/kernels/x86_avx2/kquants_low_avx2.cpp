@@ -24,6 +24,7 @@ float dot_q2_k(int64_t n, const void* w, const void* act) {
   __m256 acc = _mm256_setzero_ps();
   float acc_mins = 0.0f;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
+    prefetch_weights(x + i, sizeof(x[i]));
     const __m128i packed = load128(x[i].scales);
     const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F)));
     const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
@@ -62,6 +63,7 @@ float dot_q3_k(int64_t n, const void* w, const void* act) {
   const __m256i one = _mm256_set1_epi8(1);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
+    prefetch_weights(x + i, sizeof(x[i]));
     alignas(32) int16_t sc[16];
     q3_k_scales(x[i].scales, sc);
     const __m256i sc16 = _mm256_load_si256(reinterpret_cast<const __m256i*>(sc));

@@ -56,6 +56,7 @@ void tile_signed_q8_0(int64_t n, const void* w, const void* act, size_t act_stri
   const int64_t nb = n / 32;
   int64_t i = 0;
   for (; i + 1 < nb; i += 2) {
+    prefetch_weights(x + i, 2 * sizeof(Block));
     const __m256i v0 = Values(x[i]), v1 = Values(x[i + 1]);
     const __m256i u0 = _mm256_sign_epi8(v0, v0), u1 = _mm256_sign_epi8(v1, v1);
     const float d0 = half_to_f32(x[i].d), d1 = half_to_f32(x[i + 1].d);
@@ -109,6 +110,7 @@ float dot_offset_q8_1(int64_t n, const void* w, const void* act) {
   __m256 acc = _mm256_setzero_ps();
   float offsets = 0.0f;
   for (int64_t i = 0; i < nb; ++i) {
+    prefetch_weights(x + i, sizeof(Block));
     const __m256i p = Dot::u8s8(Values(x[i]), load256(y[i].qs));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_f32(x[i].d) * half_to_f32(y[i].d)),
                           _mm256_cvtepi32_ps(p), acc);

@@ -26,7 +26,7 @@ void packed_gemm(int64_t ne0, const void* packed, int64_t g0, int64_t g1, const 
   constexpr int kWords = kQ4 ? 4 : 8;
   constexpr size_t kUnit = 2 * kPackRows + 4 * kPackRows * kWords;
   constexpr int32_t kOffset = kQ4 ? 8 : 128;
-  constexpr size_t kPrefetch = 4096;
+  constexpr size_t kPrefetch = 2048;
   const int64_t nb = ne0 / 32;
   const auto* base = static_cast<const uint8_t*>(packed);
   const __m512i low4 = _mm512_set1_epi8(0x0F);

@@ -92,15 +92,6 @@ Result<chat::ChatTemplate> load_template(const Engine& e, const std::string& nam
   return chat::ChatTemplate::create(t->source, t->bos_token, t->eos_token);
 }
 
-// The rendered conversation as tokens: the template writes BOS itself when the model wants one;
-// add it only where it did not, and never twice.
-std::vector<int32_t> tokenize_rendered(const tokenizer::Vocab& vocab, const std::string& text) {
-  std::vector<int32_t> ids = tokenizer::tokenize(vocab, text, false, true);
-  if (vocab.add_bos() && vocab.valid(vocab.bos()) && (ids.empty() || ids.front() != vocab.bos()))
-    ids.insert(ids.begin(), vocab.bos());
-  return ids;
-}
-
 int run_chat(const ChatArgs& args) {
   Result<Engine> engine = load_engine(args.engine);
   if (!engine) return fail(engine.error().message);
@@ -153,7 +144,7 @@ int run_chat(const ChatArgs& args) {
       std::fprintf(stderr, "hearth chat: chat template: %s\n", rendered.error().message.c_str());
       continue;
     }
-    const std::vector<int32_t> tokens = tokenize_rendered(vocab, *rendered);
+    const std::vector<int32_t> tokens = tokenizer::tokenize_rendered(vocab, *rendered);
     // Keep what the cache shares with the new rendering; at least one token must be evaluated
     // to get the logits for the answer.
     size_t keep = common_prefix(cached, tokens);

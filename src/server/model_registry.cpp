@@ -44,21 +44,14 @@ Result<std::vector<int32_t>> LoadedModel::render_chat(std::span<const chat::Mess
   if (!template_) return Error{"the model has no usable chat template"};
   Result<std::string> text = template_->apply(messages, true);
   if (!text) return Error{"chat template: " + text.error().message};
-  // The template writes BOS itself when the model wants one; add it only where it did not.
-  std::vector<int32_t> ids = tokenizer::tokenize(*vocab_, *text, false, true);
-  if (vocab_->add_bos() && vocab_->valid(vocab_->bos()) && (ids.empty() || ids.front() != vocab_->bos()))
-    ids.insert(ids.begin(), vocab_->bos());
-  return ids;
+  return tokenizer::tokenize_rendered(*vocab_, *text);
 }
 
 Result<std::vector<int32_t>> LoadedModel::render_chat_context(const nlohmann::ordered_json& context) const {
   if (!template_) return Error{"the model has no usable chat template"};
   Result<std::string> text = template_->apply_json(context);
   if (!text) return Error{"chat template: " + text.error().message};
-  std::vector<int32_t> ids = tokenizer::tokenize(*vocab_, *text, false, true);
-  if (vocab_->add_bos() && vocab_->valid(vocab_->bos()) && (ids.empty() || ids.front() != vocab_->bos()))
-    ids.insert(ids.begin(), vocab_->bos());
-  return ids;
+  return tokenizer::tokenize_rendered(*vocab_, *text);
 }
 
 std::vector<int32_t> LoadedModel::tokenize_prompt(std::string_view text) const {

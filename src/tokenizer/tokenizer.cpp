@@ -238,4 +238,11 @@ std::string Detokenizer::take_valid(bool final) {
   return out;
 }
 
+std::vector<TokenId> tokenize_rendered(const Vocab& vocab, std::string_view text) {
+  std::vector<TokenId> ids = tokenize(vocab, text, false, true);
+  if (vocab.add_bos() && vocab.valid(vocab.bos()) && (ids.empty() || ids.front() != vocab.bos()))
+    ids.insert(ids.begin(), vocab.bos());
+  return ids;
+}
+
 }  // namespace hearth::tokenizer

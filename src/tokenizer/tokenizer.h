@@ -20,6 +20,10 @@ namespace hearth::tokenizer {
 std::vector<TokenId> tokenize(const Vocab& vocab, std::string_view text, bool add_special = true,
                               bool parse_special = true);
 
+// A chat template's rendering as tokens: control tokens in it are parsed, and BOS is put first
+// when the vocabulary wants one and the template did not write it (never twice).
+std::vector<TokenId> tokenize_rendered(const Vocab& vocab, std::string_view text);
+
 // The bytes one token stands for. Control and unknown tokens give their text only when
 // `special` is set. An id outside the vocabulary gives "". May be partial UTF-8.
 std::string token_to_piece(const Vocab& vocab, TokenId id, bool special = true);

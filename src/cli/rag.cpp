@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,23 +89,19 @@ int run_add(const RagArgs& a) {
   const std::filesystem::path file = rag::collection_file(rag_dir(a), a.collection);
   const bool exists = std::filesystem::exists(file);
   rag::CollectionInfo info;
-  std::unique_ptr<rag::TextEmbedder> embedder;
+  std::optional<rag::Store> store;  // opened here when it exists, made below once the models are known
   if (exists) {
     Result<rag::Store> s = rag::Store::open(file);
     if (!s) return fail(s.error().message);
-    info = s->info();
+    store.emplace(std::move(*s));
+    info = store->info();
   } else if (a.embed_model.empty()) {
     return fail("a new collection needs its embedding model: -e EMBED.gguf");
   }
-  if (exists) {
-    Result<std::unique_ptr<rag::TextEmbedder>> e = collection_embedder(a, info);
-    if (!e) return fail(e.error().message);
-    embedder = std::move(*e);
-  } else {
-    Result<std::unique_ptr<rag::TextEmbedder>> e = rag::TextEmbedder::load(a.embed_model, a.threads);
-    if (!e) return fail(a.embed_model + ": " + e.error().message);
-    embedder = std::move(*e);
-  }
+  Result<std::unique_ptr<rag::TextEmbedder>> loaded = exists ? collection_embedder(a, info)
+                                                             : rag::TextEmbedder::load(a.embed_model, a.threads);
+  if (!loaded) return fail(exists ? loaded.error().message : a.embed_model + ": " + loaded.error().message);
+  std::unique_ptr<rag::TextEmbedder> embedder = std::move(*loaded);
   // Chunk sizes are counted with the chat model's tokenizer (they are what a prompt spends);
   // without one the embedding model's own tokenizer counts.
   const std::string chat_path = !a.chat_model.empty() ? a.chat_model : info.chat_model_path;
@@ -130,9 +127,10 @@ int run_add(const RagArgs& a) {
     info.chat_model_path = chat_path.empty() ? "" : std::filesystem::absolute(chat_path).string();
     info.chunk_tokens = a.chunk_tokens;
     info.overlap_tokens = a.overlap_tokens;
+    Result<rag::Store> made = rag::Store::create(file, info);
+    if (!made) return fail(made.error().message);
+    store.emplace(std::move(*made));
   }
-  Result<rag::Store> store = exists ? rag::Store::open(file) : rag::Store::create(file, info);
-  if (!store) return fail(store.error().message);
 
   rag::FileList list = rag::collect_files(a.paths);
   int failures = 0;
@@ -321,10 +319,7 @@ int run_ask(const RagArgs& a) {
     messages.push_back({"user", a.query});
     Result<std::string> text = tmpl->apply(messages, true);
     if (!text) return text.error();
-    std::vector<int32_t> ids = tokenizer::tokenize(vocab, *text, false, true);
-    if (vocab.add_bos() && vocab.valid(vocab.bos()) && (ids.empty() || ids.front() != vocab.bos()))
-      ids.insert(ids.begin(), vocab.bos());
-    return ids;
+    return tokenizer::tokenize_rendered(vocab, *text);
   };
   Result<rag::FittedContext> fitted = rag::fit_to_budget(*hits, budget, [&](const std::string& s) -> Result<int64_t> {
     Result<std::vector<int32_t>> ids = render(s);

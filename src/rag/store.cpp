@@ -59,6 +59,22 @@ Status put_meta(Database& db, std::string_view key, std::string_view value) {
   return st->bind(1, key).bind(2, value).run();
 }
 
+// A document's chunks and then its row (the FTS index follows through the delete trigger).
+Status delete_rows(Database& db, int64_t doc_id) {
+  for (const char* sql : {"DELETE FROM chunks WHERE doc_id = ?1", "DELETE FROM documents WHERE id = ?1"}) {
+    Result<Statement> st = db.prepare(sql);
+    if (!st) return st.error();
+    if (Status s = st->bind(1, doc_id).run(); !s) return s.error();
+  }
+  return {};
+}
+
+// The columns document_row reads, in its order.
+constexpr const char* kDocumentColumns = "SELECT id, path, sha256, bytes, format, n_chunks, added";
+DocumentInfo document_row(const Statement& st) {
+  return {st.int64(0), st.text(1), st.text(2), st.int64(3), st.text(4), st.int64(5), st.text(6)};
+}
+
 std::string now_rfc3339() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -178,14 +194,13 @@ Result<Store> Store::create(const std::filesystem::path& file, const CollectionI
 
 Result<std::optional<DocumentInfo>> Store::find_document(std::string_view path) {
   Result<Statement> st =
-      db_.prepare("SELECT id, path, sha256, bytes, format, n_chunks, added FROM documents WHERE path = ?1");
+      db_.prepare(std::string(kDocumentColumns) + " FROM documents WHERE path = ?1");
   if (!st) return st.error();
   st->bind(1, path);
   Result<bool> row = st->step();
   if (!row) return row.error();
   if (!*row) return std::optional<DocumentInfo>();
-  DocumentInfo d{st->int64(0), st->text(1), st->text(2), st->int64(3), st->text(4), st->int64(5), st->text(6)};
-  return std::optional<DocumentInfo>(std::move(d));
+  return std::optional<DocumentInfo>(document_row(*st));
 }
 
 Result<AddResult> Store::put_document(const DocumentInfo& doc, std::span<const ChunkRecord> chunks) {
@@ -202,12 +217,7 @@ Result<AddResult> Store::put_document(const DocumentInfo& doc, std::span<const C
   AddResult result = AddResult::kAdded;
   if (*old) {
     if ((*old)->sha256 == doc.sha256) return AddResult::kUnchanged;
-    Result<Statement> del = db_.prepare("DELETE FROM chunks WHERE doc_id = ?1");
-    if (!del) return del.error();
-    if (Status s = del->bind(1, (*old)->id).run(); !s) return s.error();
-    Result<Statement> deld = db_.prepare("DELETE FROM documents WHERE id = ?1");
-    if (!deld) return deld.error();
-    if (Status s = deld->bind(1, (*old)->id).run(); !s) return s.error();
+    if (Status s = delete_rows(db_, (*old)->id); !s) return s.error();
     result = AddResult::kReplaced;
   }
   Result<Statement> ins = db_.prepare(
@@ -236,26 +246,21 @@ Result<bool> Store::remove_document(std::string_view path) {
   Result<std::optional<DocumentInfo>> old = find_document(path);
   if (!old) return old.error();
   if (!*old) return false;
-  Result<Statement> del = db_.prepare("DELETE FROM chunks WHERE doc_id = ?1");
-  if (!del) return del.error();
-  if (Status s = del->bind(1, (*old)->id).run(); !s) return s.error();
-  Result<Statement> deld = db_.prepare("DELETE FROM documents WHERE id = ?1");
-  if (!deld) return deld.error();
-  if (Status s = deld->bind(1, (*old)->id).run(); !s) return s.error();
+  if (Status s = delete_rows(db_, (*old)->id); !s) return s.error();
   if (Status s = tx->commit(); !s) return s.error();
   return true;
 }
 
 Result<std::vector<DocumentInfo>> Store::documents() {
   Result<Statement> st =
-      db_.prepare("SELECT id, path, sha256, bytes, format, n_chunks, added FROM documents ORDER BY path");
+      db_.prepare(std::string(kDocumentColumns) + " FROM documents ORDER BY path");
   if (!st) return st.error();
   std::vector<DocumentInfo> out;
   for (;;) {
     Result<bool> row = st->step();
     if (!row) return row.error();
     if (!*row) break;
-    out.push_back({st->int64(0), st->text(1), st->text(2), st->int64(3), st->text(4), st->int64(5), st->text(6)});
+    out.push_back(document_row(*st));
   }
   return out;
 }

@@ -62,6 +62,8 @@ const TileKernels& tile_kernels(Isa isa);
 void fill_tiles_avx2(TileKernels& t);
 void fill_tiles_avx512(TileKernels& t);  // AVX512-VNNI variants; call only where the CPU has it
 void fill_tiles_avx2_kquants(TileKernels& t);  // Q4_K, Q5_K, Q6_K (part of fill_tiles_avx2)
+void fill_tiles_avx2_float(TileKernels& t);    // F32, F16, BF16 (part of fill_tiles_avx2)
+void fill_tiles_avx512_float(TileKernels& t);  // F32, F16, BF16 at 512 bits (AVX512F)
 void fill_packed_avx512_vnni(TileKernels& t);  // packed Q4_0, Q8_0 (part of fill_tiles_avx512)
 
 }  // namespace hearth

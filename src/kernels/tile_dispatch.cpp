@@ -9,6 +9,8 @@ TileKernels build_tiles([[maybe_unused]] Isa isa) {
   TileKernels t;
 #if defined(__x86_64__)
   if (isa == Isa::kAvx2 || isa == Isa::kAvx512) fill_tiles_avx2(t);
+  // This level's float vec_dots are the 512-bit ones, so its tiles must be too.
+  if (isa == Isa::kAvx512) fill_tiles_avx512_float(t);
   if (isa == Isa::kAvx512 && __builtin_cpu_supports("avx512vnni")) fill_tiles_avx512(t);
 #endif
   return t;

@@ -1,24 +1,15 @@
 // Element-wise activations and sums over F32 activation rows.
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 
 namespace hearth {
 
-inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
-
-// GELU, tanh form (what BERT's reference implementations and ggml compute):
-// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x³))).
-inline float gelu(float x) {
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + 0.044715f * x * x)));
-}
-
-// x[i] = gelu(x[i]) for n values
+// x[i] = gelu(x[i]) for n values, tanh form (what BERT's reference implementations and ggml
+// compute): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x³))).
 void gelu_inplace(float* x, int64_t n);
 
-// out[i] = silu(gate[i]) * up[i] for n_rows rows; gate row r at gate + r * gate_stride, up row
+// out[i] = silu(gate[i]) * up[i] (silu(x) = x / (1 + e^-x)) for n_rows rows; gate row r at gate + r * gate_stride, up row
 // r at up + r * up_stride, out row r at out + r * n (out may alias gate when strides match).
 void swiglu(const float* gate, int64_t gate_stride, const float* up, int64_t up_stride,
             int64_t n_rows, int64_t n, float* out);

@@ -23,7 +23,7 @@ namespace {
 
 using T = GgmlType;
 
-const GgmlType kTileFormats[] = {T::Q4_0, T::Q5_0, T::Q8_0, T::IQ4_NL, T::Q4_K, T::Q5_K, T::Q6_K};
+const GgmlType kTileFormats[] = {T::F32, T::F16, T::BF16, T::Q4_0, T::Q5_0, T::Q8_0, T::IQ4_NL, T::Q4_K, T::Q5_K, T::Q6_K};
 
 // Byte offsets of a block's half-precision scale fields.
 std::vector<size_t> scale_fields(GgmlType type) {
@@ -34,8 +34,24 @@ std::vector<size_t> scale_fields(GgmlType type) {
   }
 }
 
-// Random quant bytes with every scale a sane half (1e-4..1e-1, either sign).
+// Float weights: normal values. Quant formats: random quant bytes with every scale a sane half
+// (1e-4..1e-1, either sign).
 void fill_weights(GgmlType type, uint8_t* w, int64_t n, std::mt19937& rng) {
+  if (type == T::F32 || type == T::F16 || type == T::BF16) {
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = normal(rng);
+      if (type == T::F32) {
+        std::memcpy(w + 4 * i, &v, 4);
+      } else {
+        uint32_t bits;
+        std::memcpy(&bits, &v, 4);
+        const uint16_t h = type == T::F16 ? f32_to_fp16(v) : static_cast<uint16_t>(bits >> 16);
+        std::memcpy(w + 2 * i, &h, 2);
+      }
+    }
+    return;
+  }
   const TypeTraits& tt = type_traits(type);
   const size_t bytes = *row_bytes(type, n);
   for (size_t i = 0; i < bytes; ++i) w[i] = static_cast<uint8_t>(rng());
@@ -78,7 +94,10 @@ TEST(TileDot, MatchesVecDotBitForBitAndReferenceClosely) {
     const TileDotFn tile = tile_kernels(c.isa).of(c.type);
     const int64_t block = std::max<int64_t>(type_traits(c.type).block_size,
                                             type_traits(k.act_type).block_size);
-    for (int64_t nblocks : {1, 2, 3, 5, 8}) {
+    // Float formats have 1-element blocks: lengths around the 8/16/64-lane loops and their tails.
+    const std::vector<int64_t> counts = block == 1 ? std::vector<int64_t>{1, 7, 16, 17, 33, 64, 100, 200}
+                                                   : std::vector<int64_t>{1, 2, 3, 5, 8};
+    for (int64_t nblocks : counts) {
       const int64_t n = block * nblocks;
       for (size_t misalign : {0, 2, 6}) {
         const size_t wbytes = *row_bytes(c.type, n);

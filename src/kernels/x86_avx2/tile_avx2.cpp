@@ -1,5 +1,5 @@
 // AVX2 tile kernels (kernels/tile.h): the 32-element signed formats from legacy_kernels.h and
-// the K-quants from kquants_avx2.cpp, each the multi-row form of this level's vec_dot.
+// the K-quants from kquants_avx2.cpp, the float formats from float_avx2.cpp, each the multi-row form of this level's vec_dot.
 #include "kernels/tile.h"
 #include "kernels/x86_avx2/legacy_kernels.h"
 
@@ -12,6 +12,7 @@ void fill_tiles_avx2(TileKernels& t) {
   t.of(GgmlType::Q8_0) = K::tile_q8_0;
   t.of(GgmlType::IQ4_NL) = K::tile_iq4_nl;
   fill_tiles_avx2_kquants(t);
+  fill_tiles_avx2_float(t);
 }
 
 }  // namespace hearth

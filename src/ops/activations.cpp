@@ -1,7 +1,6 @@
 // See activations.h.
 #include "ops/activations.h"
 
-#include <algorithm>
 #include <bit>
 #include <limits>
 

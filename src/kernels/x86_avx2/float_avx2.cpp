@@ -80,24 +80,26 @@ float dot_float(int64_t n, const void* wv, const void* act) {
   return out;
 }
 
+template <class Load, int NA>
+void tile_rows(int64_t n, const uint8_t* w, const uint8_t* act, size_t act_stride, float* y,
+               size_t y_stride) {
+  const float* x[NA];
+  for (int a = 0; a < NA; ++a) x[a] = reinterpret_cast<const float*>(act + a * act_stride);
+  float out[NA];
+  dot_rows<Load, NA>(n, w, x, out);
+  for (int a = 0; a < NA; ++a) y[a * y_stride] = out[a];
+}
+
+// Activation rows two at a time (the register budget of dot_rows), then a last single one.
 template <class Load>
 void tile_float(int64_t n, const void* wv, const void* act, size_t act_stride, int n_act, float* y,
                 size_t y_stride) {
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* base = static_cast<const uint8_t*>(act);
-  const auto row = [&](int a) { return reinterpret_cast<const float*>(base + a * act_stride); };
   int a = 0;
-  for (; a + 2 <= n_act; a += 2) {
-    const float* x[2] = {row(a), row(a + 1)};
-    float out[2];
-    dot_rows<Load, 2>(n, w, x, out);
-    y[a * y_stride] = out[0];
-    y[(a + 1) * y_stride] = out[1];
-  }
-  if (a < n_act) {
-    const float* x[1] = {row(a)};
-    dot_rows<Load, 1>(n, w, x, &y[a * y_stride]);
-  }
+  for (; a + 2 <= n_act; a += 2)
+    tile_rows<Load, 2>(n, w, base + a * act_stride, act_stride, y + a * y_stride, y_stride);
+  if (a < n_act) tile_rows<Load, 1>(n, w, base + a * act_stride, act_stride, y + a * y_stride, y_stride);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// AVX2 tile kernels (kernels/tile.h): the 32-element signed formats from legacy_kernels.h and
-// the K-quants from kquants_avx2.cpp, the float formats from float_avx2.cpp, each the multi-row form of this level's vec_dot.
+// AVX2 tile kernels (kernels/tile.h): the 32-element signed formats from legacy_kernels.h, the
+// K-quants from kquants_avx2.cpp and the float formats from float_avx2.cpp, each the multi-row
+// form of this level's vec_dot.
 #include "kernels/tile.h"
 #include "kernels/x86_avx2/legacy_kernels.h"
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/fp16.h"
+#include "kernels/repack_kquants.h"
 #include "kernels/tile.h"
 #include "quant/blocks.h"
 
@@ -18,6 +19,11 @@ size_t unit_bytes(GgmlType type) { return 2 * kPackRows + 4 * kPackRows * words_
 }  // namespace
 
 std::optional<size_t> packed_bytes(GgmlType type, int64_t ne0, int64_t nrows) {
+  if (kpack::has_layout(type)) {
+    if (nrows <= 0 || nrows % kPackRows != 0 || ne0 <= 0 || ne0 % kQK_K != 0) return std::nullopt;
+    return kpack::layout(type).unit * static_cast<size_t>(ne0 / kQK_K) *
+           static_cast<size_t>(nrows / kPackRows);
+  }
   if (type != GgmlType::Q4_0 && type != GgmlType::Q8_0) return std::nullopt;
   if (nrows <= 0 || nrows % kPackRows != 0 || ne0 <= 0 || ne0 % 32 != 0) return std::nullopt;
   return unit_bytes(type) * static_cast<size_t>(ne0 / 32) * static_cast<size_t>(nrows / kPackRows);
@@ -25,6 +31,7 @@ std::optional<size_t> packed_bytes(GgmlType type, int64_t ne0, int64_t nrows) {
 
 void repack_rows(GgmlType type, const void* src, size_t row_stride, int64_t ne0, int64_t nrows,
                  void* dst) {
+  if (kpack::has_layout(type)) return kpack::repack(type, src, row_stride, ne0, nrows, dst);
   const auto* in = static_cast<const uint8_t*>(src);
   auto* out = static_cast<uint8_t*>(dst);
   const int64_t nb = ne0 / 32;
@@ -49,6 +56,8 @@ void repack_rows(GgmlType type, const void* src, size_t row_stride, int64_t ne0,
 
 void packed_gemm_ref(GgmlType type, int64_t ne0, const void* packed, int64_t g0, int64_t g1,
                      const uint8_t* act, size_t act_stride, int n_act, float* y, size_t y_stride) {
+  if (kpack::has_layout(type))
+    return kpack::gemm_ref(type, ne0, packed, g0, g1, act, act_stride, n_act, y, y_stride);
   const int64_t nb = ne0 / 32;
   const int words = words_of(type);
   const auto* base = static_cast<const uint8_t*>(packed);

@@ -7,6 +7,9 @@
 // 16 + 4i + b in its high one, as in the block). Q8_0: 8 words of 4 int8 each, stored + 128
 // (unsigned, what vpdpbusd multiplies). Units follow block by block, then group by group, so a
 // group's row dots read one contiguous stretch. Sizes equal the unpacked ones.
+//
+// Q4_K, Q5_K, Q6_K: the same idea per 256-element superblock, with the scales widened to a
+// byte each; see kernels/repack_kquants.h.
 #pragma once
 
 #include <cstddef>
@@ -26,7 +29,8 @@ std::optional<size_t> packed_bytes(GgmlType type, int64_t ne0, int64_t nrows);
 void repack_rows(GgmlType type, const void* src, size_t row_stride, int64_t ne0, int64_t nrows,
                  void* dst);
 
-// The scalar packed GEMM (PackedGemmFn) for Q4_0 / Q8_0: the oracle for the SIMD versions.
+// The scalar packed GEMM (PackedGemmFn): the oracle for the SIMD versions. Activation rows
+// are Q8_0 for Q4_0 / Q8_0 weights, Q8_K for the K-quants.
 void packed_gemm_ref(GgmlType type, int64_t ne0, const void* packed, int64_t g0, int64_t g1,
                      const uint8_t* act, size_t act_stride, int n_act, float* y, size_t y_stride);
 

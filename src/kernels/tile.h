@@ -34,9 +34,11 @@ using TileDotFn = void (*)(int64_t n, const void* w, const void* act, size_t act
 inline constexpr int kPackRows = 16;
 
 struct PackedActs {
-  const uint8_t* q = nullptr;     // n rows of quantised activations (Q8_0)
+  const uint8_t* q = nullptr;     // n rows of quantised activations (Q8_0; Q8_K for K-quants)
   size_t q_stride = 0;            // bytes from one row to the next
-  const int32_t* sums = nullptr;  // per row, the sum of each 32-quant block
+  // Per row: Q8_0, the sum of each 32-quant block; Q8_K, kpack::pair_sums
+  // (kernels/repack_kquants.h), 4 per superblock.
+  const int32_t* sums = nullptr;
   size_t sums_stride = 0;         // int32s from one row to the next
   int n = 0;                      // rows, 1..kTileActs
 };
@@ -65,5 +67,6 @@ void fill_tiles_avx2_kquants(TileKernels& t);  // Q4_K, Q5_K, Q6_K (part of fill
 void fill_tiles_avx2_float(TileKernels& t);    // F32, F16, BF16 (part of fill_tiles_avx2)
 void fill_tiles_avx512_float(TileKernels& t);  // F32, F16, BF16 at 512 bits (AVX512F)
 void fill_packed_avx512_vnni(TileKernels& t);  // packed Q4_0, Q8_0 (part of fill_tiles_avx512)
+void fill_packed_avx512_kquants(TileKernels& t);  // packed Q4_K, Q5_K, Q6_K (same)
 
 }  // namespace hearth

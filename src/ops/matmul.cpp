@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/repack_kquants.h"
 #include "kernels/tile.h"
 #include "quant/blocks.h"
 
@@ -45,15 +46,16 @@ Status check(const KernelTable& kernels, const WeightMatrix& w) {
   return {};
 }
 
-// Packed weights (Q8_0 activations): each activation row is quantised once together with the
-// sums of its 32-quant blocks; a task takes a band of 16-row groups and runs it against
-// kTileActs activation rows at a time, so the band (a few hundred KB) stays in L2 while the
+// Packed weights (Q8_0 activations, Q8_K for the K-quants): each activation row is quantised
+// once together with the sums of its 32-quant blocks; a task takes a band of 16-row groups and
+// runs it against kTileActs activation rows at a time, so the band (a few hundred KB) stays in L2 while the
 // activations stream through L1. Decode is the same loop with one activation row.
 Status matmul_packed(const FormatKernels& k, ThreadPool& pool, const WeightMatrix& w,
                      PackedGemmFn packed, const float* x, int64_t n_batch, float* y,
                      std::vector<uint8_t>& act_storage) {
   const int64_t ne0 = w.ne0;
-  const int64_t nb = ne0 / 32;
+  const bool q8k = k.act_type == GgmlType::Q8_K;
+  const int64_t nb = q8k ? 4 * (ne0 / kQK_K) : ne0 / 32;  // int32 sums per activation row
   const size_t act_bytes = act_row_bytes(k.act_type, ne0);
   const size_t sums_offset = (act_bytes * static_cast<size_t>(n_batch) + 63) & ~size_t{63};
   const size_t need = sums_offset + sizeof(int32_t) * static_cast<size_t>(nb * n_batch);
@@ -63,6 +65,7 @@ Status matmul_packed(const FormatKernels& k, ThreadPool& pool, const WeightMatri
   pool.parallel_for(n_batch, [&](int64_t b, int) {
     uint8_t* row = act + static_cast<size_t>(b) * act_bytes;
     k.quantize_act(x + b * ne0, row, ne0);
+    if (q8k) return kpack::pair_sums(row, ne0 / kQK_K, sums + b * nb);
     const auto* blocks = reinterpret_cast<const BlockQ8_0*>(row);
     for (int64_t j = 0; j < nb; ++j) {
       int32_t s = 0;
@@ -105,7 +108,8 @@ Status matmul(const KernelTable& kernels, ThreadPool& pool, const WeightMatrix& 
   const FormatKernels& k = kernels.of(w.type);
   const int64_t ne0 = w.ne0;
 
-  const PackedGemmFn packed = w.packed != nullptr && k.act_type == GgmlType::Q8_0
+  const bool packed_acts = k.act_type == (kpack::has_layout(w.type) ? GgmlType::Q8_K : GgmlType::Q8_0);
+  const PackedGemmFn packed = w.packed != nullptr && packed_acts
                                   ? tile_kernels(kernels.isa).packed_of(w.type)
                                   : nullptr;
   if (packed != nullptr) return matmul_packed(k, pool, w, packed, x, n_batch, y, act_storage);

@@ -38,6 +38,7 @@ void fill_tiles_avx512(TileKernels& t) {
   t.of(GgmlType::Q8_0) = K::tile_q8_0;
   t.of(GgmlType::IQ4_NL) = K::tile_iq4_nl;
   fill_packed_avx512_vnni(t);
+  fill_packed_avx512_kquants(t);
 }
 
 }  // namespace hearth

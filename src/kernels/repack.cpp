@@ -11,10 +11,29 @@
 namespace hearth {
 namespace {
 
-// Words of 4 quant bytes per block and the per-byte transform of each format.
-int words_of(GgmlType type) { return type == GgmlType::Q4_0 ? 4 : 8; }
+bool has_block_layout(GgmlType type) {
+  return type == GgmlType::Q4_0 || type == GgmlType::Q5_0 || type == GgmlType::Q8_0;
+}
+
+// Words of 4 quant bytes per block (Q5_0: its low nibbles as Q4_0, then one word of fifth bits).
+int words_of(GgmlType type) { return type == GgmlType::Q8_0 ? 8 : type == GgmlType::Q5_0 ? 5 : 4; }
 
 size_t unit_bytes(GgmlType type) { return 2 * kPackRows + 4 * kPackRows * words_of(type); }
+
+size_t block_bytes_of(GgmlType type) {
+  return type == GgmlType::Q4_0 ? sizeof(BlockQ4_0)
+         : type == GgmlType::Q5_0 ? sizeof(BlockQ5_0)
+                                  : sizeof(BlockQ8_0);
+}
+
+// Q5_0's fifth bits regrouped so that byte b, bit k holds element 4k + b's: the bits that
+// complete packed word k then sit at bit k of every byte, one shift away from bit 4.
+uint32_t spread_high_bits(uint32_t qh) {
+  uint32_t out = 0;
+  for (int k = 0; k < 8; ++k)
+    for (int b = 0; b < 4; ++b) out |= ((qh >> (4 * k + b)) & 1u) << (8 * b + k);
+  return out;
+}
 
 }  // namespace
 
@@ -24,7 +43,7 @@ std::optional<size_t> packed_bytes(GgmlType type, int64_t ne0, int64_t nrows) {
     return kpack::layout(type).unit * static_cast<size_t>(ne0 / kQK_K) *
            static_cast<size_t>(nrows / kPackRows);
   }
-  if (type != GgmlType::Q4_0 && type != GgmlType::Q8_0) return std::nullopt;
+  if (!has_block_layout(type)) return std::nullopt;
   if (nrows <= 0 || nrows % kPackRows != 0 || ne0 <= 0 || ne0 % 32 != 0) return std::nullopt;
   return unit_bytes(type) * static_cast<size_t>(ne0 / 32) * static_cast<size_t>(nrows / kPackRows);
 }
@@ -35,19 +54,27 @@ void repack_rows(GgmlType type, const void* src, size_t row_stride, int64_t ne0,
   const auto* in = static_cast<const uint8_t*>(src);
   auto* out = static_cast<uint8_t*>(dst);
   const int64_t nb = ne0 / 32;
-  const int words = words_of(type);
-  const size_t block_bytes = type == GgmlType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
-  const size_t quant_offset = 2;  // both blocks: uint16 d, then the quants
+  const bool q5 = type == GgmlType::Q5_0;
+  const int quant_words = q5 ? 4 : words_of(type);
+  const size_t block_bytes = block_bytes_of(type);
+  // Every block starts with uint16 d; Q5_0 has its 4 bytes of fifth bits before the nibbles.
+  const size_t quant_offset = q5 ? 6 : 2;
   for (int64_t g = 0; g < nrows / kPackRows; ++g)
     for (int64_t j = 0; j < nb; ++j) {
       for (int r = 0; r < kPackRows; ++r) {
         const uint8_t* block = in + static_cast<size_t>(16 * g + r) * row_stride + j * block_bytes;
         std::memcpy(out + 2 * r, block, 2);
-        for (int i = 0; i < words; ++i) {
+        for (int i = 0; i < quant_words; ++i) {
           uint8_t* word = out + 2 * kPackRows + 4 * (kPackRows * i + r);
           std::memcpy(word, block + quant_offset + 4 * i, 4);
           if (type == GgmlType::Q8_0)
             for (int b = 0; b < 4; ++b) word[b] ^= 0x80;  // int8 q -> uint8 q + 128
+        }
+        if (q5) {
+          uint32_t qh;
+          std::memcpy(&qh, block + 2, 4);
+          const uint32_t spread = spread_high_bits(qh);
+          std::memcpy(out + 2 * kPackRows + 4 * (kPackRows * 4 + r), &spread, 4);
         }
       }
       out += unit_bytes(type);
@@ -59,7 +86,6 @@ void packed_gemm_ref(GgmlType type, int64_t ne0, const void* packed, int64_t g0,
   if (kpack::has_layout(type))
     return kpack::gemm_ref(type, ne0, packed, g0, g1, act, act_stride, n_act, y, y_stride);
   const int64_t nb = ne0 / 32;
-  const int words = words_of(type);
   const auto* base = static_cast<const uint8_t*>(packed);
   for (int64_t g = g0; g < g1; ++g)
     for (int a = 0; a < n_act; ++a)
@@ -70,17 +96,25 @@ void packed_gemm_ref(GgmlType type, int64_t ne0, const void* packed, int64_t g0,
           const auto* blk = reinterpret_cast<const BlockQ8_0*>(act + a * act_stride) + j;
           uint16_t dw;
           std::memcpy(&dw, unit + 2 * r, 2);
+          const auto word_of = [&](int i) {
+            return unit + 2 * kPackRows + 4 * (kPackRows * i + r);
+          };
           int32_t isum = 0;
-          for (int i = 0; i < words; ++i) {
-            const uint8_t* word = unit + 2 * kPackRows + 4 * (kPackRows * i + r);
-            for (int b = 0; b < 4; ++b) {
-              if (type == GgmlType::Q4_0) {
-                isum += ((word[b] & 0x0F) - 8) * blk->qs[4 * i + b];
-                isum += ((word[b] >> 4) - 8) * blk->qs[16 + 4 * i + b];
-              } else {
-                isum += (static_cast<int32_t>(word[b]) - 128) * blk->qs[4 * i + b];
+          if (type == GgmlType::Q8_0) {
+            for (int i = 0; i < 8; ++i)
+              for (int b = 0; b < 4; ++b)
+                isum += (static_cast<int32_t>(word_of(i)[b]) - 128) * blk->qs[4 * i + b];
+          } else {
+            // Element 4k + b: nibble of word k % 4 (low for k < 4), fifth bit at byte b, bit k.
+            const uint8_t* high = type == GgmlType::Q5_0 ? word_of(4) : nullptr;
+            const int offset = high != nullptr ? 16 : 8;
+            for (int k = 0; k < 8; ++k)
+              for (int b = 0; b < 4; ++b) {
+                const uint8_t byte = word_of(k % 4)[b];
+                int q = k < 4 ? byte & 0x0F : byte >> 4;
+                if (high != nullptr) q |= ((high[b] >> k) & 1) << 4;
+                isum += (q - offset) * blk->qs[4 * k + b];
               }
-            }
           }
           sum += fp16_to_f32(dw) * fp16_to_f32(blk->d) * static_cast<float>(isum);
         }

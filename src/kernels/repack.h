@@ -1,12 +1,16 @@
-// Weight repacking for the packed GEMM kernels (kernels/tile.h): kPackRows rows of a Q4_0 or
-// Q8_0 matrix interleaved block by block. For row group g and block j, one packed unit is
+// Weight repacking for the packed GEMM kernels (kernels/tile.h): kPackRows rows of a Q4_0,
+// Q5_0 or Q8_0 matrix interleaved block by block. For row group g and block j, one packed
+// unit is
 //   uint16 d[16]            the 16 rows' scales (halves), row order
 //   uint32 w[words][16]     word i of every row's quants, row order (16 rows × 4 bytes = one
 //                           512-bit load per word index i)
-// Q4_0: 4 words (the 16 quant bytes; byte b of word i has element 4i + b in its low nibble and
-// 16 + 4i + b in its high one, as in the block). Q8_0: 8 words of 4 int8 each, stored + 128
-// (unsigned, what vpdpbusd multiplies). Units follow block by block, then group by group, so a
-// group's row dots read one contiguous stretch. Sizes equal the unpacked ones.
+// Q4_0: 4 words (the 16 quant bytes; byte b of word i has element 4i + b in its low nibble
+// and 16 + 4i + b in its high one, as in the block). Q5_0: those 4 words, then a fifth word
+// per row with the 32 fifth bits regrouped: byte b, bit k is element 4k + b's (so the bits
+// that complete the k-th 4-element word sit at bit k of each byte). Q8_0: 8 words of 4 int8
+// each, stored + 128 (unsigned, what vpdpbusd multiplies). Units follow block by block, then
+// group by group, so a group's row dots read one contiguous stretch. Sizes equal the
+// unpacked ones.
 //
 // Q4_K, Q5_K, Q6_K: the same idea per 256-element superblock, with the scales widened to a
 // byte each; see kernels/repack_kquants.h.

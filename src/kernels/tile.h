@@ -30,7 +30,8 @@ using TileDotFn = void (*)(int64_t n, const void* w, const void* act, size_t act
 // Packed weights (kernels/repack.h): rows interleaved kPackRows at a time, so one 512-bit
 // load holds 4 quants of each of 16 rows and one vpdpbusd advances 16 row dots at once. The
 // activations come with the int32 sum of each 32-element block of int8 quants, which turns
-// the weights' offset (Q4_0: q - 8; Q8_0 stored as q + 128, unsigned) into one subtraction.
+// the weights' offset (Q4_0: q - 8; Q5_0: q - 16; Q8_0 stored as q + 128, unsigned) into one
+// subtraction.
 inline constexpr int kPackRows = 16;
 
 struct PackedActs {
@@ -66,7 +67,8 @@ void fill_tiles_avx512(TileKernels& t);  // AVX512-VNNI variants; call only wher
 void fill_tiles_avx2_kquants(TileKernels& t);  // Q4_K, Q5_K, Q6_K (part of fill_tiles_avx2)
 void fill_tiles_avx2_float(TileKernels& t);    // F32, F16, BF16 (part of fill_tiles_avx2)
 void fill_tiles_avx512_float(TileKernels& t);  // F32, F16, BF16 at 512 bits (AVX512F)
-void fill_packed_avx512_vnni(TileKernels& t);  // packed Q4_0, Q8_0 (part of fill_tiles_avx512)
-void fill_packed_avx512_kquants(TileKernels& t);  // packed Q4_K, Q5_K, Q6_K (same)
+// Packed Q4_0, Q5_0, Q8_0 and Q4_K, Q5_K, Q6_K (parts of fill_tiles_avx512).
+void fill_packed_avx512_vnni(TileKernels& t);
+void fill_packed_avx512_kquants(TileKernels& t);
 
 }  // namespace hearth

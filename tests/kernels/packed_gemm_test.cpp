@@ -1,7 +1,8 @@
-// Packed Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K GEMM (kernels/repack.h, kernels/tile.h): the repacked layout read by the
-// scalar packed reference must give the reference vec_dot's results (layout test, every host),
-// and every SIMD packed kernel the host runs must match the packed reference within float
-// rounding, for 1..4 activation rows, several row groups and group sub-ranges.
+// Packed Q4_0 / Q5_0 / Q8_0 / Q4_K / Q5_K / Q6_K GEMM (kernels/repack.h, kernels/tile.h): the
+// repacked layout read by the scalar packed reference must give the reference vec_dot's
+// results (layout test, every host), and every SIMD packed kernel the host runs must match
+// the packed reference within float rounding, for 1..4 activation rows, several row groups
+// and group sub-ranges.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -90,10 +91,11 @@ std::vector<int64_t> lengths(GgmlType type, bool big) {
   return big ? std::vector<int64_t>{32, 64, 160, 2048} : std::vector<int64_t>{32, 96, 256};
 }
 
-constexpr GgmlType kPackedTypes[] = {T::Q4_0, T::Q8_0, T::Q4_K, T::Q5_K, T::Q6_K};
+constexpr GgmlType kPackedTypes[] = {T::Q4_0, T::Q5_0, T::Q8_0, T::Q4_K, T::Q5_K, T::Q6_K};
 
 TEST(PackedGemm, SizesAndRefusals) {
   EXPECT_EQ(packed_bytes(T::Q4_0, 64, 32), 2u * 2u * 18u * 16u);
+  EXPECT_EQ(packed_bytes(T::Q5_0, 96, 16), 3u * 22u * 16u);
   EXPECT_EQ(packed_bytes(T::Q8_0, 32, 16), 34u * 16u);
   EXPECT_FALSE(packed_bytes(T::Q4_0, 64, 24).has_value());  // not a whole number of groups
   EXPECT_EQ(packed_bytes(T::Q4_K, 512, 32), 2u * 2u * (144u * 16u + 64u));

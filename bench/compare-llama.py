@@ -11,6 +11,11 @@ of all rounds are pooled per engine; the table gives mean ± stddev t/s, the rat
 hearth / llama.cpp, tg as a percentage of the memory-bandwidth roofline (one `hearth bench
 --bandwidth` run at the start), and each process's peak RSS (the kernel's ru_maxrss of that
 child, so both engines are measured the same way). Markdown on stdout, progress on stderr.
+
+With --llama-cli PATH it also times load to first token: for every model and thread count,
+--first-token-rounds A B pairs of `hearth run -p Hello -n 1` and `llama-cli -no-cnv -p Hello -n 1`
+(greedy), each the wall time of the whole process (start, load the file, tokenise, one prompt
+decode, one token), median per engine.
 Python 3 standard library only.
 """
 import argparse
@@ -51,6 +56,20 @@ def run_json(cmd, env=None):
     return data, usage.ru_maxrss * 1024, seconds
 
 
+def run_wall(cmd):
+    """Runs cmd to its end; returns (wall seconds, peak RSS in bytes)."""
+    t0 = time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.monotonic() - t0
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            tail = err.read().decode("utf-8", "replace")[-2000:]
+            raise SystemExit(f"{' '.join(cmd)}\nexited with {os.waitstatus_to_exitcode(status)}:\n{tail}")
+    return seconds, usage.ru_maxrss * 1024
+
+
 def test_key(obj):
     return "pp%d" % obj["n_prompt"] if obj["n_gen"] == 0 else "tg%d" % obj["n_gen"]
 
@@ -81,6 +100,8 @@ def main():
     ap.add_argument("-n", "--n-gen", type=int, default=128)
     ap.add_argument("-r", "--repetitions", type=int, default=2, help="repetitions per run (default 2)")
     ap.add_argument("--rounds", type=int, default=2, help="A B pairs per model and thread count (default 2)")
+    ap.add_argument("--llama-cli", help="path of llama-cli: also time load to first token")
+    ap.add_argument("--first-token-rounds", type=int, default=3, help="A B pairs of the load timing (default 3)")
     ap.add_argument("--no-bandwidth", action="store_true", help="skip the roofline column")
     ap.add_argument("--save", help="folder for every run's raw JSON (runs.json, rewritten after each run)")
     ap.add_argument("--from-json", help="print the tables of a saved runs.json (no runs)")
@@ -89,6 +110,7 @@ def main():
         with open(a.from_json) as f:
             saved = json.load(f)
         print_tables(saved["runs"], saved.get("bandwidth_gbs"))
+        print_first_token(saved.get("first_token", []))
         return
 
     hearth = find_hearth(a.hearth)
@@ -108,6 +130,10 @@ def main():
         raise SystemExit(f"-t {a.threads}: give positive integers separated by commas")
     if a.n_prompt < 1 or a.n_gen < 1 or a.repetitions < 1 or a.rounds < 1:
         raise SystemExit("-p, -n, -r and --rounds must be at least 1")
+    if a.llama_cli and not (os.path.isfile(a.llama_cli) and os.access(a.llama_cli, os.X_OK)):
+        raise SystemExit(f"{a.llama_cli}: not an executable llama-cli")
+    if a.first_token_rounds < 1:
+        raise SystemExit("--first-token-rounds must be at least 1")
     if a.save:
         os.makedirs(a.save, exist_ok=True)
 
@@ -137,7 +163,26 @@ def main():
                     if a.save:  # after every run: an interrupted comparison keeps what it measured
                         with open(os.path.join(a.save, "runs.json"), "w") as f:
                             json.dump({"bandwidth_gbs": bandwidth, "runs": runs}, f, indent=1)
+    first_token = []
+    if a.llama_cli:
+        for model in models:
+            for t in threads:
+                for rnd in range(a.first_token_rounds):
+                    for engine in ("hearth", "llama.cpp"):
+                        if engine == "hearth":
+                            cmd = [hearth, "run", "-m", model, "-t", str(t), "-p", "Hello", "-n", "1", "--temp", "0"]
+                        else:
+                            cmd = [a.llama_cli, "-m", model, "-t", str(t), "-p", "Hello", "-n", "1", "--temp", "0",
+                                   "-no-cnv"]
+                        log(f"{os.path.basename(model)} t={t} load to first token {rnd + 1}/{a.first_token_rounds}: {engine}")
+                        secs, rss = run_wall(cmd)
+                        first_token.append({"engine": engine, "model": model, "threads": t, "round": rnd,
+                                            "cmd": cmd, "seconds": secs, "peak_rss_bytes": rss})
+                if a.save:
+                    with open(os.path.join(a.save, "runs.json"), "w") as f:
+                        json.dump({"bandwidth_gbs": bandwidth, "runs": runs, "first_token": first_token}, f, indent=1)
     print_tables(runs, bandwidth)
+    print_first_token(first_token)
     print(f"{a.rounds} rounds (A B alternated) x {a.repetitions} repetitions per engine, model and thread count; "
           f"took {(time.monotonic() - started) / 60:.1f} min.")
 
@@ -183,6 +228,21 @@ def print_tables(runs, bandwidth):
     print()
     if bandwidth:
         print(f"Memory bandwidth (STREAM triad, all cores, hearth bench --bandwidth): {bandwidth:.2f} GB/s.")
+
+
+def print_first_token(rows):
+    """The load-to-first-token table: median wall seconds per engine, model and thread count."""
+    if not rows:
+        return
+    print("| model | threads | llama.cpp load to first token | hearth load to first token | hearth / llama.cpp |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for model in dict.fromkeys(r["model"] for r in rows):
+        for t in dict.fromkeys(r["threads"] for r in rows):
+            med = {e: statistics.median([r["seconds"] for r in rows if r["engine"] == e and r["model"] == model
+                                         and r["threads"] == t] or [float("nan")]) for e in ("hearth", "llama.cpp")}
+            print(f"| {os.path.basename(model)} | {t} | {med['llama.cpp']:.2f} s | {med['hearth']:.2f} s "
+                  f"| {med['hearth'] / med['llama.cpp']:.2f}x |")
+    print()
 
 
 if __name__ == "__main__":

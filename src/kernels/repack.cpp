@@ -30,8 +30,14 @@ size_t block_bytes_of(GgmlType type) {
 // complete packed word k then sit at bit k of every byte, one shift away from bit 4.
 uint32_t spread_high_bits(uint32_t qh) {
   uint32_t out = 0;
-  for (int k = 0; k < 8; ++k)
-    for (int b = 0; b < 4; ++b) out |= ((qh >> (4 * k + b)) & 1u) << (8 * b + k);
+  for (int b = 0; b < 4; ++b) {
+    // Bits b, b+4, ..., b+28 gathered into one byte, two at a time, then four, then eight.
+    uint32_t x = (qh >> b) & 0x11111111u;
+    x = (x | x >> 3) & 0x03030303u;
+    x = (x | x >> 6) & 0x000F000Fu;
+    x = (x | x >> 12) & 0xFFu;
+    out |= x << (8 * b);
+  }
   return out;
 }
 
@@ -64,11 +70,13 @@ void repack_rows(GgmlType type, const void* src, size_t row_stride, int64_t ne0,
       for (int r = 0; r < kPackRows; ++r) {
         const uint8_t* block = in + static_cast<size_t>(16 * g + r) * row_stride + j * block_bytes;
         std::memcpy(out + 2 * r, block, 2);
+        // Q8_0: int8 q -> uint8 q + 128, four at a time.
+        const uint32_t flip = type == GgmlType::Q8_0 ? 0x80808080u : 0u;
         for (int i = 0; i < quant_words; ++i) {
-          uint8_t* word = out + 2 * kPackRows + 4 * (kPackRows * i + r);
-          std::memcpy(word, block + quant_offset + 4 * i, 4);
-          if (type == GgmlType::Q8_0)
-            for (int b = 0; b < 4; ++b) word[b] ^= 0x80;  // int8 q -> uint8 q + 128
+          uint32_t word;
+          std::memcpy(&word, block + quant_offset + 4 * i, 4);
+          word ^= flip;
+          std::memcpy(out + 2 * kPackRows + 4 * (kPackRows * i + r), &word, 4);
         }
         if (q5) {
           uint32_t qh;
@@ -79,6 +87,35 @@ void repack_rows(GgmlType type, const void* src, size_t row_stride, int64_t ne0,
       }
       out += unit_bytes(type);
     }
+}
+
+void dequantize_packed_row(GgmlType type, int64_t ne0, const void* packed, int64_t row,
+                           float* out) {
+  if (kpack::has_layout(type)) return kpack::dequantize_row(type, ne0, packed, row, out);
+  const int64_t nb = ne0 / 32;
+  const int r = static_cast<int>(row % kPackRows);
+  const auto* unit = static_cast<const uint8_t*>(packed) +
+                     static_cast<size_t>(row / kPackRows * nb) * unit_bytes(type);
+  for (int64_t j = 0; j < nb; ++j, unit += unit_bytes(type), out += 32) {
+    uint16_t dh;
+    std::memcpy(&dh, unit + 2 * r, 2);
+    const float d = fp16_to_f32(dh);
+    const auto word_of = [&](int i) { return unit + 2 * kPackRows + 4 * (kPackRows * i + r); };
+    // Element 4k + b sits in byte b of word k (Q8_0), or in the low (k < 4) or high nibble
+    // of word k % 4 with its fifth bit at bit k of byte b of word 4 (Q5_0); the products are
+    // the dequantizers' own, so the floats match them bit for bit.
+    for (int k = 0; k < 8; ++k)
+      for (int b = 0; b < 4; ++b) {
+        if (type == GgmlType::Q8_0) {
+          out[4 * k + b] = static_cast<int8_t>(word_of(k)[b] ^ 0x80) * d;
+          continue;
+        }
+        const uint8_t byte = word_of(k % 4)[b];
+        int q = k < 4 ? byte & 0x0F : byte >> 4;
+        if (type == GgmlType::Q5_0) q |= ((word_of(4)[b] >> k) & 1) << 4;
+        out[4 * k + b] = float(q - (type == GgmlType::Q5_0 ? 16 : 8)) * d;
+      }
+  }
 }
 
 void packed_gemm_ref(GgmlType type, int64_t ne0, const void* packed, int64_t g0, int64_t g1,

@@ -33,6 +33,12 @@ std::optional<size_t> packed_bytes(GgmlType type, int64_t ne0, int64_t nrows);
 void repack_rows(GgmlType type, const void* src, size_t row_stride, int64_t ne0, int64_t nrows,
                  void* dst);
 
+// Row `row` of a packed (ne0-element rows) matrix as ne0 floats, bit-identical to what the
+// format's own dequantizer gives for the original row: a tied token embedding is read from
+// its packed output copy, so the mapped original can leave memory.
+void dequantize_packed_row(GgmlType type, int64_t ne0, const void* packed, int64_t row,
+                           float* out);
+
 // The scalar packed GEMM (PackedGemmFn): the oracle for the SIMD versions. Activation rows
 // are Q8_0 for Q4_0 / Q8_0 weights, Q8_K for the K-quants.
 void packed_gemm_ref(GgmlType type, int64_t ne0, const void* packed, int64_t g0, int64_t g1,

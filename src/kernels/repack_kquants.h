@@ -63,6 +63,9 @@ constexpr Layout layout(GgmlType t) {
 void repack(GgmlType type, const void* src, size_t row_stride, int64_t ne0, int64_t nrows,
             void* dst);
 
+// Row `row` of a packed matrix as ne0 floats, bit-identical to the format's dequantizer.
+void dequantize_row(GgmlType type, int64_t ne0, const void* packed, int64_t row, float* out);
+
 // The scalar packed GEMM on Q8_K activation rows: the oracle for the SIMD kernel.
 void gemm_ref(GgmlType type, int64_t ne0, const void* packed, int64_t g0, int64_t g1,
               const uint8_t* act, size_t act_stride, int n_act, float* y, size_t y_stride);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/fp16.h"
+#include "kernels/repack.h"
 #include "ops/activations.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
@@ -15,8 +16,8 @@
 namespace hearth {
 namespace {
 
-template <class T>
-void grow(std::vector<T>& v, int64_t n) {
+template <class Vector>
+void grow(Vector& v, int64_t n) {
   if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
 }
 
@@ -54,7 +55,6 @@ void ForwardScratch::ensure(const ModelConfig& c, int64_t n, int64_t n_out, int6
   grow(attn_out, n * c.n_embd);
   grow(ffn_gate, n * 2 * c.n_ff);
   grow(ffn_up, n * c.n_ff);
-  grow(ffn_act, n * c.n_ff);
   grow(rope_cos, n * c.rope_dims / 2);
   grow(rope_sin, n * c.rope_dims / 2);
   grow(scores, static_cast<int64_t>(n_threads) * n_ctx);
@@ -73,12 +73,18 @@ Status embed_tokens(ForwardContext& ctx, float* x) {
   const gguf::TensorInfo& e = *ctx.weights().token_embd;
   const TypeTraits& tt = type_traits(e.type);
   const size_t row = *row_bytes(e.type, c.n_embd);
+  // A tied embedding's mapped pages were dropped when the output copy was repacked
+  // (model/repack.h): its rows come from that copy, so they do not fault back in.
+  const void* tied_packed = c.tied_output ? ctx.weights().output.packed : nullptr;
   for (int64_t t = 0; t < ctx.n_tokens(); ++t) {
     const int32_t id = ctx.tokens[static_cast<size_t>(t)];
     if (id < 0 || id >= c.n_vocab)
       return Error{"token id " + std::to_string(id) + " is outside the vocabulary (0.." +
                    std::to_string(c.n_vocab - 1) + ")"};
-    tt.dequantize(e.data + static_cast<size_t>(id) * row, x + t * c.n_embd, c.n_embd);
+    if (tied_packed != nullptr)
+      dequantize_packed_row(e.type, c.n_embd, tied_packed, id, x + t * c.n_embd);
+    else
+      tt.dequantize(e.data + static_cast<size_t>(id) * row, x + t * c.n_embd, c.n_embd);
   }
   capture(ctx, "inp_embd", -1, x, c.n_embd);
   return {};
@@ -187,13 +193,14 @@ Status ffn_swiglu(ForwardContext& ctx, const LayerWeights& l, const float* in, f
     // Fused: (n, 2 n_ff) = gate | up
     if (Status st = linear(ctx, l.ffn_up, nullptr, in, s.ffn_gate.data()); !st) return st;
     swiglu(s.ffn_gate.data(), 2 * c.n_ff, s.ffn_gate.data() + c.n_ff, 2 * c.n_ff, n, c.n_ff,
-           s.ffn_act.data());
+           s.ffn_up.data());
   } else {
     if (Status st = linear(ctx, l.ffn_gate, nullptr, in, s.ffn_gate.data()); !st) return st;  // (n, n_ff)
     if (Status st = linear(ctx, l.ffn_up, nullptr, in, s.ffn_up.data()); !st) return st;      // (n, n_ff)
-    swiglu(s.ffn_gate.data(), c.n_ff, s.ffn_up.data(), c.n_ff, n, c.n_ff, s.ffn_act.data());
+    // In place over up: one (n, n_ff) buffer fewer in the resident set.
+    swiglu(s.ffn_gate.data(), c.n_ff, s.ffn_up.data(), c.n_ff, n, c.n_ff, s.ffn_up.data());
   }
-  return linear(ctx, l.ffn_down, nullptr, s.ffn_act.data(), out);  // (n, n_embd)
+  return linear(ctx, l.ffn_down, nullptr, s.ffn_up.data(), out);  // (n, n_embd)
 }
 
 Status output_logits(ForwardContext& ctx) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/uninit_vector.h"
 #include "model/model.h"
 #include "ops/rope.h"
 #include "runtime/kv_cache.h"
@@ -26,14 +27,14 @@ using CaptureFn = std::function<void(std::string_view name, int64_t layer, const
 struct ForwardScratch {
   std::vector<float> x;        // (n, n_embd) the residual stream
   std::vector<float> xn;       // (n, n_embd) normalised input of a sub-block
-  std::vector<float> qkv;      // (n, n_embd_q + 2 n_embd_kv) q | k | v per row
+  // Written before read, and untouched by architectures without the fused or parallel forms.
+  UninitVector<float> qkv;     // (n, n_embd_q + 2 n_embd_kv) q | k | v per row
   std::vector<float> q, k, v;  // (n, n_embd_q), (n, n_embd_kv) ×2
   std::vector<float> attn;     // (n, n_embd_q) attention output, before attn_output
   std::vector<float> proj;     // (n, n_embd) output of a sub-block's last projection
-  std::vector<float> attn_out; // (n, n_embd) attention projection (stablelm's parallel form)
-  std::vector<float> ffn_gate; // (n, 2 n_ff) gate (| up when fused)
-  std::vector<float> ffn_up;   // (n, n_ff)
-  std::vector<float> ffn_act;  // (n, n_ff)
+  UninitVector<float> attn_out; // (n, n_embd) attention projection (stablelm's parallel form)
+  UninitVector<float> ffn_gate; // (n, 2 n_ff) gate (| up when fused)
+  std::vector<float> ffn_up;   // (n, n_ff) up, then silu(gate) * up
   std::vector<float> rope_cos, rope_sin;  // (n, rope_dims / 2)
   std::vector<float> scores;   // (threads, positions reserved in the cache) attention weights
   std::vector<float> out_norm; // (n_out, n_embd)

@@ -48,7 +48,7 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::File file, const Ker
       break;
   }
   if (!s) return s.error();
-  repack_weights(kernels, model->weights_);
+  repack_weights(kernels, model->file_, model->weights_);
   return std::shared_ptr<const Model>(std::move(model));
 }
 

@@ -14,6 +14,19 @@ std::string shape_string(const std::vector<int64_t>& ne) {
 
 }  // namespace
 
+std::vector<const float**> vector_slots(ModelWeights& w) {
+  std::vector<const float**> slots = {&w.output_norm,        &w.output_norm_b,
+                                      &w.rope_freqs,         &w.rope_factors_short,
+                                      &w.rope_factors_long,  &w.token_embd_norm,
+                                      &w.token_embd_norm_b};
+  for (LayerWeights& l : w.layers)
+    for (const float** p : {&l.attn_norm, &l.attn_norm_b, &l.bq, &l.bk, &l.bv, &l.ffn_norm,
+                            &l.ffn_norm_b, &l.bo, &l.ffn_up_b, &l.ffn_down_b, &l.attn_out_norm,
+                            &l.attn_out_norm_b, &l.layer_out_norm, &l.layer_out_norm_b})
+      slots.push_back(p);
+  return slots;
+}
+
 std::string layer_tensor(int64_t layer, const char* suffix) {
   return "blk." + std::to_string(layer) + "." + suffix;
 }

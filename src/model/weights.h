@@ -58,7 +58,13 @@ struct ModelWeights {
   const float* token_embd_norm = nullptr;          // (n_embd)
   const float* token_embd_norm_b = nullptr;        // (n_embd)
   std::vector<LayerWeights> layers;
+  // Where the vectors point once copied off the file mapping (model/repack.h); else empty.
+  std::vector<float> vector_copies;
 };
+
+// The address of every vector pointer of w (norms, biases, rope factors), set or not, so
+// code that moves the vectors can redirect them.
+std::vector<const float**> vector_slots(ModelWeights& w);
 
 // Finds tensors by name and checks them against the shapes the configuration implies.
 class WeightLoader {

@@ -11,7 +11,7 @@ void gelu_inplace(float* x, int64_t n);
 
 // out[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + e^-x), for n_rows rows; gate row r at
 // gate + r * gate_stride, up row r at up + r * up_stride, out row r at out + r * n (out may
-// alias gate when strides match).
+// alias gate or up when its stride matches).
 void swiglu(const float* gate, int64_t gate_stride, const float* up, int64_t up_stride,
             int64_t n_rows, int64_t n, float* out);
 

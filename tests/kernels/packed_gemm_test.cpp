@@ -124,6 +124,25 @@ TEST(PackedGemm, ReferenceReadsTheLayoutLikeVecDot) {
     }
 }
 
+// The tied token embedding is read back from the packed copy: every row must come out exactly
+// as the format's dequantizer gives it from the original.
+TEST(PackedGemm, PackedRowsDequantizeLikeTheOriginal) {
+  std::mt19937 rng(13);
+  for (GgmlType type : kPackedTypes)
+    for (int64_t ne0 : lengths(type, false)) {
+      const Problem p = make(type, ne0, 32, rng);
+      const size_t row = *row_bytes(type, ne0);
+      std::vector<float> want(static_cast<size_t>(ne0)), got(static_cast<size_t>(ne0));
+      for (int64_t r = 0; r < 32; ++r) {
+        type_traits(type).dequantize(&p.w[r * row], want.data(), ne0);
+        dequantize_packed_row(type, ne0, p.packed.data(), r, got.data());
+        for (int64_t i = 0; i < ne0; ++i)
+          ASSERT_EQ(got[i], want[i]) << type_traits(type).name << " ne0=" << ne0 << " row " << r
+                                     << " element " << i;
+      }
+    }
+}
+
 TEST(PackedGemm, SimdMatchesReference) {
   bool any = false;
   std::mt19937 rng(12);

@@ -15,7 +15,9 @@ child, so both engines are measured the same way). Markdown on stdout, progress 
 With --llama-cli PATH it also times load to first token: for every model and thread count,
 --first-token-rounds A B pairs of `hearth run -p Hello -n 1` and `llama-cli -no-cnv -p Hello -n 1`
 (greedy), each the wall time of the whole process (start, load the file, tokenise, one prompt
-decode, one token), median per engine.
+decode, one token), median per engine, after one untimed run of each (the file in the page
+cache for both; hearth's packed-weight cache written, as after any first load).
+--first-token-only skips the speed runs.
 Python 3 standard library only.
 """
 import argparse
@@ -101,6 +103,7 @@ def main():
     ap.add_argument("-r", "--repetitions", type=int, default=2, help="repetitions per run (default 2)")
     ap.add_argument("--rounds", type=int, default=2, help="A B pairs per model and thread count (default 2)")
     ap.add_argument("--llama-cli", help="path of llama-cli: also time load to first token")
+    ap.add_argument("--first-token-only", action="store_true", help="only the load timing (needs --llama-cli)")
     ap.add_argument("--first-token-rounds", type=int, default=3, help="A B pairs of the load timing (default 3)")
     ap.add_argument("--no-bandwidth", action="store_true", help="skip the roofline column")
     ap.add_argument("--save", help="folder for every run's raw JSON (runs.json, rewritten after each run)")
@@ -115,9 +118,11 @@ def main():
 
     hearth = find_hearth(a.hearth)
     llama = a.llama_bench
-    if not llama or not a.model:
+    if a.first_token_only and not a.llama_cli:
+        raise SystemExit("--first-token-only needs --llama-cli PATH")
+    if not a.model or not (llama or a.first_token_only):
         raise SystemExit("give --llama-bench PATH and -m FILES")
-    if not (os.path.isfile(llama) and os.access(llama, os.X_OK)):
+    if not a.first_token_only and not (os.path.isfile(llama) and os.access(llama, os.X_OK)):
         raise SystemExit(f"{llama}: not an executable llama-bench")
     models = [m for arg in a.model for m in arg.split(",") if m]
     for m in models:
@@ -140,7 +145,7 @@ def main():
     started = time.monotonic()
     common = ["-p", str(a.n_prompt), "-n", str(a.n_gen), "-r", str(a.repetitions)]
     bandwidth = None
-    if not a.no_bandwidth:
+    if not a.no_bandwidth and not a.first_token_only:
         log("memory bandwidth (hearth bench --bandwidth, all cores)")
         data, _, _ = run_json([hearth, "bench", "-m", models[0], "-p", "1", "-n", "1", "-r", "1",
                                "--ttft", "none", "-q", "--bandwidth", "-o", "json"])
@@ -148,7 +153,7 @@ def main():
         log(f"  {bandwidth:.2f} GB/s")
 
     runs = []
-    for model in models:
+    for model in models if not a.first_token_only else []:
         for t in threads:
             for rnd in range(a.rounds):
                 for engine in ("hearth", "llama.cpp"):
@@ -167,7 +172,7 @@ def main():
     if a.llama_cli:
         for model in models:
             for t in threads:
-                for rnd in range(a.first_token_rounds):
+                for rnd in range(-1, a.first_token_rounds):  # round -1: the untimed warm-up
                     for engine in ("hearth", "llama.cpp"):
                         if engine == "hearth":
                             cmd = [hearth, "run", "-m", model, "-t", str(t), "-p", "Hello", "-n", "1", "--temp", "0"]
@@ -176,15 +181,20 @@ def main():
                                    "-no-cnv"]
                         log(f"{os.path.basename(model)} t={t} load to first token {rnd + 1}/{a.first_token_rounds}: {engine}")
                         secs, rss = run_wall(cmd)
+                        if rnd < 0:
+                            continue
                         first_token.append({"engine": engine, "model": model, "threads": t, "round": rnd,
                                             "cmd": cmd, "seconds": secs, "peak_rss_bytes": rss})
                 if a.save:
                     with open(os.path.join(a.save, "runs.json"), "w") as f:
                         json.dump({"bandwidth_gbs": bandwidth, "runs": runs, "first_token": first_token}, f, indent=1)
-    print_tables(runs, bandwidth)
+    if runs:
+        print_tables(runs, bandwidth)
     print_first_token(first_token)
-    print(f"{a.rounds} rounds (A B alternated) x {a.repetitions} repetitions per engine, model and thread count; "
-          f"took {(time.monotonic() - started) / 60:.1f} min.")
+    if runs:
+        print(f"{a.rounds} rounds (A B alternated) x {a.repetitions} repetitions per engine, model and thread "
+              f"count; ", end="")
+    print(f"took {(time.monotonic() - started) / 60:.1f} min.")
 
 
 def print_tables(runs, bandwidth):

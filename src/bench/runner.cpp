@@ -67,6 +67,7 @@ Result<LoadedModel> load_model(const std::string& path) {
   if (!vocab) return Error{path + ": " + vocab.error().message};
   m.vocab = std::make_unique<tokenizer::Vocab>(std::move(*vocab));
   m.load_ms = ms_since(t0);
+  m.model->wait_background_work();  // a first load's cache write, which would share the cores
   return m;
 }
 

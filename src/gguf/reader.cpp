@@ -244,6 +244,8 @@ Result<File> File::open(const std::filesystem::path& path) {
   return file;
 }
 
+const std::filesystem::path& File::path() const { return impl_->mapping.path(); }
+
 Result<File> File::parse(std::span<const uint8_t> bytes, std::string display_name) {
   auto impl = std::make_unique<Impl>();
   impl->name = std::move(display_name);

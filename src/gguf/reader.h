@@ -46,6 +46,8 @@ class File {
   ~File();
 
   const std::string& name() const;
+  // The file it was opened from; empty when parsed from memory.
+  const std::filesystem::path& path() const;
   uint32_t version() const;
   uint64_t alignment() const;
   uint64_t data_offset() const;  // start of the tensor data section, from the file start

@@ -48,8 +48,13 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::File file, const Ker
       break;
   }
   if (!s) return s.error();
-  repack_weights(kernels, model->file_, model->weights_);
+  model->pack_cache_writer_ = repack_weights(kernels, model->file_, model->weights_);
   return std::shared_ptr<const Model>(std::move(model));
+}
+
+void Model::wait_background_work() const {
+  const std::lock_guard lock(background_mutex_);
+  if (pack_cache_writer_.joinable()) pack_cache_writer_.join();
 }
 
 }  // namespace hearth

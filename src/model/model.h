@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "core/status.h"
 #include "gguf/reader.h"
@@ -28,6 +30,9 @@ class Model {
   const gguf::File& file() const { return file_; }
   const KernelTable& kernels() const { return *kernels_; }
   ForwardFn forward() const { return forward_; }
+  // Waits until work the load left running (the packed-weight cache write) is done: for a
+  // benchmark, which must not time it.
+  void wait_background_work() const;
 
   Model(gguf::File file, const KernelTable& kernels) : file_(std::move(file)), kernels_(&kernels) {}
 
@@ -37,6 +42,10 @@ class Model {
   ModelConfig config_;
   ModelWeights weights_;
   ForwardFn forward_ = nullptr;
+  // Writes the packed weights to their cache after a load that made them; last, so it is
+  // joined (the write finished) before the weights it reads go.
+  mutable std::mutex background_mutex_;
+  mutable std::jthread pack_cache_writer_;
 };
 
 // Per-architecture entry points (one file each).

@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -15,6 +18,7 @@
 
 #include "kernels/repack.h"
 #include "kernels/tile.h"
+#include "model/pack_cache.h"
 #include "runtime/thread_pool.h"
 
 namespace hearth {
@@ -58,26 +62,22 @@ std::shared_ptr<void> map_packed(size_t bytes) {
 // One matrix to repack into `dst`, in tasks of `groups_per_task` row groups.
 struct Job {
   WeightMatrix* m = nullptr;
+  size_t bytes = 0;  // packed size
   uint8_t* dst = nullptr;
   size_t group_bytes = 0;  // packed bytes per row group
   int64_t groups_per_task = 0;
   int64_t first_task = 0;  // index of its first task among all jobs'
 };
 
-// Allocates the packed copy of `m`; nullopt when the kernel level has no packed form of it
-// or there is no memory for the copy (the plain layout still works then).
+// nullopt when the kernel level has no packed form of `m` (the plain layout is used).
 std::optional<Job> plan_job(const TileKernels& tiles, WeightMatrix& m) {
   if (m.nrows == 0 || m.data == nullptr || m.packed != nullptr) return std::nullopt;
   if (tiles.packed_of(m.type) == nullptr) return std::nullopt;
   const std::optional<size_t> bytes = packed_bytes(m.type, m.ne0, m.nrows);
   if (!bytes) return std::nullopt;
-  std::shared_ptr<void> storage = map_packed(*bytes);
-  if (!storage) return std::nullopt;
-  auto* dst = static_cast<uint8_t*>(storage.get());
-  m.packed_storage = std::move(storage);
   Job j;
   j.m = &m;
-  j.dst = dst;
+  j.bytes = *bytes;
   const int64_t groups = m.nrows / kPackRows;
   j.group_bytes = *bytes / static_cast<size_t>(groups);
   const size_t src_group = m.row_stride * kPackRows;
@@ -134,32 +134,60 @@ std::vector<const gguf::TensorInfo*> copy_vectors(const gguf::File& file, ModelW
   return copied;
 }
 
-}  // namespace
+ThreadPool all_cores() {
+  return ThreadPool(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), 0);
+}
 
-void repack_weights(const KernelTable& kernels, const gguf::File& file, ModelWeights& w) {
-  if (const char* env = std::getenv("HEARTH_REPACK"); env != nullptr && std::strcmp(env, "0") == 0)
-    return;
-  const TileKernels& tiles = tile_kernels(kernels.isa);
+// Reads every planned matrix's packed copy from the cache into fresh huge-page memory, every
+// core at once; false (nothing kept) when any read fails, so the caller repacks instead.
+bool read_all(const pack_cache::Reader& reader, std::vector<Job>& jobs) {
+  constexpr uint64_t kReadBytes = uint64_t{4} << 20;
+  struct Piece {
+    size_t job;
+    uint64_t begin, n;
+  };
+  std::vector<Piece> pieces;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    std::shared_ptr<void> storage = map_packed(jobs[i].bytes);
+    if (!storage) return false;
+    jobs[i].dst = static_cast<uint8_t*>(storage.get());
+    jobs[i].m->packed_storage = std::move(storage);
+    for (uint64_t at = 0; at < jobs[i].bytes; at += kReadBytes)
+      pieces.push_back({i, at, std::min<uint64_t>(kReadBytes, jobs[i].bytes - at)});
+  }
+  std::atomic<bool> ok{true};
+  ThreadPool pool = all_cores();
+  pool.parallel_for(static_cast<int64_t>(pieces.size()), [&](int64_t k, int) {
+    const Piece& p = pieces[static_cast<size_t>(k)];
+    if (ok.load(std::memory_order_relaxed) &&
+        !reader.read(p.job, p.begin, p.n, jobs[p.job].dst + p.begin).ok())
+      ok.store(false, std::memory_order_relaxed);
+  });
+  for (Job& j : jobs) {
+    if (ok)
+      j.m->packed = j.dst;
+    else
+      j.m->packed_storage.reset();
+  }
+  return ok;
+}
+
+// Repacks the planned matrices into fresh memory, every core at once.
+void repack_all(std::vector<Job>& planned) {
   std::vector<Job> jobs;
   int64_t n_tasks = 0;
-  auto add = [&](WeightMatrix& m) {
-    if (std::optional<Job> j = plan_job(tiles, m)) {
-      j->first_task = n_tasks;
-      n_tasks += tasks_of(*j);
-      jobs.push_back(*j);
-    }
-  };
-  for (LayerWeights& l : w.layers)
-    for (WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
-      add(*m);
-  add(w.output);
-  if (jobs.empty()) return;
-  // Before the repacking, whose page drops then also clear what these reads faulted in.
-  const std::vector<const gguf::TensorInfo*> copied = copy_vectors(file, w);
-
-  // Load time is part of the time to first token: every core repacks. Tasks run in file
-  // order, so the resident set grows by the copies while the originals leave behind them.
-  ThreadPool pool(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), 0);
+  for (Job& j : planned) {
+    std::shared_ptr<void> storage = map_packed(j.bytes);
+    if (!storage) continue;  // no memory for this copy: the plain layout still works
+    j.dst = static_cast<uint8_t*>(storage.get());
+    j.m->packed_storage = std::move(storage);
+    j.first_task = n_tasks;
+    n_tasks += tasks_of(j);
+    jobs.push_back(j);
+  }
+  // Tasks run in plan order, so the resident set grows by the copies while the originals
+  // leave behind them.
+  ThreadPool pool = all_cores();
   pool.parallel_for(n_tasks, [&](int64_t task, int) {
     const auto it = std::upper_bound(jobs.begin(), jobs.end(), task,
                                      [](int64_t t, const Job& j) { return t < j.first_task; });
@@ -171,7 +199,61 @@ void repack_weights(const KernelTable& kernels, const gguf::File& file, ModelWei
     drop_pages(j.m->data, j.m->row_stride * static_cast<size_t>(j.m->nrows));
     j.m->packed = j.dst;
   }
+  planned = std::move(jobs);
+}
+
+}  // namespace
+
+std::jthread repack_weights(const KernelTable& kernels, const gguf::File& file, ModelWeights& w) {
+  if (const char* env = std::getenv("HEARTH_REPACK"); env != nullptr && std::strcmp(env, "0") == 0)
+    return {};
+  const TileKernels& tiles = tile_kernels(kernels.isa);
+  std::vector<Job> jobs;
+  for (LayerWeights& l : w.layers)
+    for (WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
+      if (std::optional<Job> j = plan_job(tiles, *m)) jobs.push_back(*j);
+  if (std::optional<Job> j = plan_job(tiles, w.output)) jobs.push_back(*j);
+  if (jobs.empty()) return {};
+  // Before the repacking, whose page drops then also clear what these reads faulted in.
+  const std::vector<const gguf::TensorInfo*> copied = copy_vectors(file, w);
+
+  auto entries_of = [&](const std::vector<Job>& js) {
+    std::vector<pack_cache::Entry> entries;
+    for (const Job& j : js)
+      entries.push_back({j.m->type, j.m->ne0, j.m->nrows,
+                         static_cast<uint64_t>(static_cast<const uint8_t*>(j.m->data) - file.bytes().data()),
+                         j.bytes});
+    return entries;
+  };
+  const std::optional<std::filesystem::path> dir = pack_cache::directory();
+  const std::vector<pack_cache::Entry> planned = entries_of(jobs);
+  const std::optional<std::string> key = dir ? pack_cache::key(file, planned) : std::nullopt;
+  if (key)
+    if (std::optional<pack_cache::Reader> reader = pack_cache::Reader::open(*dir, *key, planned);
+        reader && read_all(*reader, jobs)) {
+      // The originals were never read: nothing to drop but the copied vectors.
+      for (const gguf::TensorInfo* t : copied) drop_pages(t->data, t->nbytes);
+      return {};
+    }
+
+  repack_all(jobs);
   for (const gguf::TensorInfo* t : copied) drop_pages(t->data, t->nbytes);
+  if (!key) return {};
+  // Written behind the caller's back (the first token does not wait for the disk); the
+  // thread holds the copies it writes, and joining it waits for the write to finish.
+  std::vector<pack_cache::Entry> entries = entries_of(jobs);
+  std::vector<std::shared_ptr<const void>> owners;
+  std::vector<const void*> data;
+  for (const Job& j : jobs) {
+    owners.push_back(j.m->packed_storage);
+    data.push_back(j.dst);
+  }
+  if (entries.size() != planned.size()) return {};  // some copies failed: not a full entry
+  return std::jthread([dir = *dir, key = *key, entries = std::move(entries), owners = std::move(owners),
+                       data = std::move(data)] {
+    if (Status s = pack_cache::write(dir, key, entries, data); !s)
+      std::fprintf(stderr, "hearth: packed weights not cached: %s\n", s.error().message.c_str());
+  });
 }
 
 }  // namespace hearth

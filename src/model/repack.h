@@ -8,13 +8,18 @@
 // so once loaded a repacked model reads nothing from the file: no fault brings pages back.
 #pragma once
 
+#include <thread>
+
 #include "kernels/kernels.h"
 #include "model/weights.h"
 
 namespace hearth {
 
 // Repacks every matrix of `w` that the kernel level can run packed; the rest are untouched.
-// HEARTH_REPACK=0 in the environment turns this off (for comparisons).
-void repack_weights(const KernelTable& kernels, const gguf::File& file, ModelWeights& w);
+// The packed copies come from the packed-weight cache when it holds this file's
+// (model/pack_cache.h); otherwise they are made here and the returned thread writes them to
+// the cache (the caller keeps it until done: joining waits for the write). HEARTH_REPACK=0 in
+// the environment turns repacking off (for comparisons).
+std::jthread repack_weights(const KernelTable& kernels, const gguf::File& file, ModelWeights& w);
 
 }  // namespace hearth

@@ -94,7 +94,8 @@ void write_quants(GgmlType type, const Layout& l, const uint8_t* q, int r, uint8
     const uint8_t* qs = q + 32 * s;
     uint8_t* sub = unit + l.quants + s * l.sub;
     for (int i = 0; i < 4; ++i) {
-      const uint32_t w = (load4(qs + 4 * i) & 0x0F0F0F0Fu) | (load4(qs + 16 + 4 * i) & 0x0F0F0F0Fu) << 4;
+      const uint32_t w =
+          (load4(qs + 4 * i) & 0x0F0F0F0Fu) | (load4(qs + 16 + 4 * i) & 0x0F0F0F0Fu) << 4;
       std::memcpy(sub + 4 * (kPackRows * i + r), &w, 4);
     }
     if (type == GgmlType::Q5_K) {

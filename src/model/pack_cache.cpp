@@ -104,7 +104,8 @@ void trim(const std::filesystem::path& dir, const std::filesystem::path& keep) {
     items.push_back({p, time, size});
     total += size;
   }
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.time < b.time; });
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.time < b.time; });
   const uint64_t budget = budget_bytes();
   for (const Item& it : items) {
     if (total <= budget) break;
@@ -116,7 +117,8 @@ void trim(const std::filesystem::path& dir, const std::filesystem::path& keep) {
 Status write_all(int fd, const void* data, size_t n, uint64_t offset, const std::string& path) {
   const auto* p = static_cast<const uint8_t*>(data);
   while (n > 0) {
-    const ssize_t w = ::pwrite(fd, p, std::min<size_t>(n, size_t{1} << 26), static_cast<off_t>(offset));
+    const ssize_t w =
+        ::pwrite(fd, p, std::min<size_t>(n, size_t{1} << 26), static_cast<off_t>(offset));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return Error{path + ": cannot write: " + std::strerror(w < 0 ? errno : EIO)};
     p += w;
@@ -130,7 +132,8 @@ Status write_all(int fd, const void* data, size_t n, uint64_t offset, const std:
 bool read_exact(int fd, void* dst, uint64_t n, uint64_t offset) {
   auto* p = static_cast<uint8_t*>(dst);
   while (n > 0) {
-    const ssize_t r = ::pread(fd, p, std::min<uint64_t>(n, uint64_t{1} << 26), static_cast<off_t>(offset));
+    const ssize_t r =
+        ::pread(fd, p, std::min<uint64_t>(n, uint64_t{1} << 26), static_cast<off_t>(offset));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
     p += r;
@@ -257,7 +260,8 @@ Status write(const std::filesystem::path& dir, const std::string& key,
   std::memcpy(head.data() + 16, kb.data(), 32);
   for (size_t i = 0; i < entries.size(); ++i) {
     const Entry& e = entries[i];
-    const RawEntry r{static_cast<uint32_t>(e.type), 0, e.ne0, e.nrows, e.source_offset, at[i], e.bytes};
+    const RawEntry r{static_cast<uint32_t>(e.type), 0, e.ne0, e.nrows, e.source_offset, at[i],
+                     e.bytes};
     std::memcpy(head.data() + kHeaderBytes + kEntryBytes * i, &r, kEntryBytes);
   }
   // Free space first: a full disk would fail mid-write anyway, and the budget bounds us.
@@ -266,7 +270,8 @@ Status write(const std::filesystem::path& dir, const std::string& key,
   if (!ec && space.available < total + (uint64_t{1} << 30))
     return fail(Error{dir.string() + ": less than 1 GiB would be left free; not caching"});
   for (size_t i = 0; i < entries.size(); ++i)
-    if (Status s = write_all(fd, data[i], entries[i].bytes, at[i], tmp.string()); !s) return fail(s);
+    if (Status s = write_all(fd, data[i], entries[i].bytes, at[i], tmp.string()); !s)
+      return fail(s);
   // The header last: a file cut short by a crash before the rename has no valid header.
   if (Status s = write_all(fd, head.data(), head.size(), 0, tmp.string()); !s) return fail(s);
   if (::ftruncate(fd, static_cast<off_t>(total)) != 0 || ::fsync(fd) != 0)

@@ -124,7 +124,8 @@ std::vector<const gguf::TensorInfo*> copy_vectors(const gguf::File& file, ModelW
         t != nullptr && offset_of.emplace(t, total).second)
       total += (t->nbytes + sizeof(float) - 1) / sizeof(float);
   w.vector_copies.assign(total, 0.0f);
-  for (const auto& [t, at] : offset_of) std::memcpy(w.vector_copies.data() + at, t->data, t->nbytes);
+  for (const auto& [t, at] : offset_of)
+    std::memcpy(w.vector_copies.data() + at, t->data, t->nbytes);
   for (const float** slot : slots)
     if (const gguf::TensorInfo* t = *slot != nullptr ? holder(*slot) : nullptr; t != nullptr)
       *slot = w.vector_copies.data() + offset_of.at(t) +
@@ -210,7 +211,8 @@ std::jthread repack_weights(const KernelTable& kernels, const gguf::File& file, 
   const TileKernels& tiles = tile_kernels(kernels.isa);
   std::vector<Job> jobs;
   for (LayerWeights& l : w.layers)
-    for (WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
+    for (WeightMatrix* m :
+         {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
       if (std::optional<Job> j = plan_job(tiles, *m)) jobs.push_back(*j);
   if (std::optional<Job> j = plan_job(tiles, w.output)) jobs.push_back(*j);
   if (jobs.empty()) return {};
@@ -221,7 +223,8 @@ std::jthread repack_weights(const KernelTable& kernels, const gguf::File& file, 
     std::vector<pack_cache::Entry> entries;
     for (const Job& j : js)
       entries.push_back({j.m->type, j.m->ne0, j.m->nrows,
-                         static_cast<uint64_t>(static_cast<const uint8_t*>(j.m->data) - file.bytes().data()),
+                         static_cast<uint64_t>(static_cast<const uint8_t*>(j.m->data) -
+                                               file.bytes().data()),
                          j.bytes});
     return entries;
   };
@@ -249,8 +252,8 @@ std::jthread repack_weights(const KernelTable& kernels, const gguf::File& file, 
     data.push_back(j.dst);
   }
   if (entries.size() != planned.size()) return {};  // some copies failed: not a full entry
-  return std::jthread([dir = *dir, key = *key, entries = std::move(entries), owners = std::move(owners),
-                       data = std::move(data)] {
+  return std::jthread([dir = *dir, key = *key, entries = std::move(entries),
+                       owners = std::move(owners), data = std::move(data)] {
     if (Status s = pack_cache::write(dir, key, entries, data); !s)
       std::fprintf(stderr, "hearth: packed weights not cached: %s\n", s.error().message.c_str());
   });

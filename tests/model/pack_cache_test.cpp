@@ -114,7 +114,8 @@ TEST_F(PackCache, AnythingThatDoesNotMatchIsAMiss) {
   const auto data = random_data(entries);
   const std::string key(64, 'b');
   ASSERT_TRUE(pack_cache::write(cache(), key, entries, pointers(data)).ok());
-  EXPECT_FALSE(pack_cache::Reader::open(cache(), std::string(64, 'c'), entries).has_value());  // no file
+  // No such file, then plans that differ in one field each.
+  EXPECT_FALSE(pack_cache::Reader::open(cache(), std::string(64, 'c'), entries).has_value());
   auto other = entries;
   other[1].bytes += 64;
   EXPECT_FALSE(pack_cache::Reader::open(cache(), key, other).has_value());
@@ -182,7 +183,8 @@ std::vector<std::vector<uint8_t>> packed_matrices(const Model& m) {
     out.emplace_back(p, p + n);
   };
   for (const LayerWeights& l : m.weights().layers)
-    for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
+    for (const WeightMatrix* w :
+         {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
       take(*w);
   take(m.weights().output);
   return out;
@@ -208,7 +210,8 @@ TEST_F(PackCache, ModelLoadedFromTheCacheHasTheSamePackedWeights) {
     ASSERT_TRUE(fresh.ok()) << fresh.error().message;
     (*fresh)->wait_background_work();
     const auto want = packed_matrices(**fresh);
-    if (want.empty()) GTEST_SKIP() << "no packed kernels on this CPU (" << isa_name(kernels.isa) << ")";
+    if (want.empty())
+      GTEST_SKIP() << "no packed kernels on this CPU (" << isa_name(kernels.isa) << ")";
     ASSERT_EQ(cache_files(), 1u) << name;
     const ino_t written = only_entry_inode(cache());
     auto cached = Model::load(path, kernels);

@@ -37,39 +37,31 @@ def log(msg):
     print(f"[compare] {msg}", file=sys.stderr, flush=True)
 
 
-def run_json(cmd, env=None):
-    """Runs cmd; returns (parsed JSON of stdout, peak RSS in bytes, seconds)."""
+def run(cmd, env=None):
+    """Runs cmd to its end; returns (stdout text, peak RSS in bytes, wall seconds)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - t0
         out.seek(0)
         err.seek(0)
         text = out.read().decode("utf-8", "replace")
-        if proc.returncode != 0:
+        if returncode != 0:
             tail = err.read().decode("utf-8", "replace")[-2000:]
-            raise SystemExit(f"{' '.join(cmd)}\nexited with {proc.returncode}:\n{tail}")
+            raise SystemExit(f"{' '.join(cmd)}\nexited with {returncode}:\n{tail}")
+    return text, usage.ru_maxrss * 1024, seconds
+
+
+def run_json(cmd, env=None):
+    """Runs cmd; returns (parsed JSON of stdout, peak RSS in bytes, seconds)."""
+    text, rss, seconds = run(cmd, env)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SystemExit(f"{' '.join(cmd)}: stdout is not JSON ({e}):\n{text[:2000]}")
-    return data, usage.ru_maxrss * 1024, seconds
-
-
-def run_wall(cmd):
-    """Runs cmd to its end; returns (wall seconds, peak RSS in bytes)."""
-    t0 = time.monotonic()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.monotonic() - t0
-        if os.waitstatus_to_exitcode(status) != 0:
-            err.seek(0)
-            tail = err.read().decode("utf-8", "replace")[-2000:]
-            raise SystemExit(f"{' '.join(cmd)}\nexited with {os.waitstatus_to_exitcode(status)}:\n{tail}")
-    return seconds, usage.ru_maxrss * 1024
+    return data, rss, seconds
 
 
 def test_key(obj):
@@ -180,7 +172,7 @@ def main():
                             cmd = [a.llama_cli, "-m", model, "-t", str(t), "-p", "Hello", "-n", "1", "--temp", "0",
                                    "-no-cnv"]
                         log(f"{os.path.basename(model)} t={t} load to first token {rnd + 1}/{a.first_token_rounds}: {engine}")
-                        secs, rss = run_wall(cmd)
+                        _, rss, secs = run(cmd)
                         if rnd < 0:
                             continue
                         first_token.append({"engine": engine, "model": model, "threads": t, "round": rnd,

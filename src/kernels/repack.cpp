@@ -65,13 +65,13 @@ void repack_rows(GgmlType type, const void* src, size_t row_stride, int64_t ne0,
   const size_t block_bytes = block_bytes_of(type);
   // Every block starts with uint16 d; Q5_0 has its 4 bytes of fifth bits before the nibbles.
   const size_t quant_offset = q5 ? 6 : 2;
+  // Q8_0: int8 q -> uint8 q + 128, four at a time.
+  const uint32_t flip = type == GgmlType::Q8_0 ? 0x80808080u : 0u;
   for (int64_t g = 0; g < nrows / kPackRows; ++g)
     for (int64_t j = 0; j < nb; ++j) {
       for (int r = 0; r < kPackRows; ++r) {
         const uint8_t* block = in + static_cast<size_t>(16 * g + r) * row_stride + j * block_bytes;
         std::memcpy(out + 2 * r, block, 2);
-        // Q8_0: int8 q -> uint8 q + 128, four at a time.
-        const uint32_t flip = type == GgmlType::Q8_0 ? 0x80808080u : 0u;
         for (int i = 0; i < quant_words; ++i) {
           uint32_t word;
           std::memcpy(&word, block + quant_offset + 4 * i, 4);

@@ -7,13 +7,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
-#include <map>
+#include <utility>
 #include <vector>
 
 #include "kernels/repack.h"
@@ -116,20 +117,21 @@ std::vector<const gguf::TensorInfo*> copy_vectors(const gguf::File& file, ModelW
     const gguf::TensorInfo* t = (--it)->second;
     return p < t->data + t->nbytes ? t : nullptr;
   };
-  const std::vector<const float**> slots = vector_slots(w);
+  std::vector<std::pair<const float**, const gguf::TensorInfo*>> held;
   std::map<const gguf::TensorInfo*, size_t> offset_of;  // in floats
   size_t total = 0;
-  for (const float** slot : slots)
-    if (const gguf::TensorInfo* t = *slot != nullptr ? holder(*slot) : nullptr;
-        t != nullptr && offset_of.emplace(t, total).second)
-      total += (t->nbytes + sizeof(float) - 1) / sizeof(float);
+  for (const float** slot : vector_slots(w))
+    if (const gguf::TensorInfo* t = *slot != nullptr ? holder(*slot) : nullptr; t != nullptr) {
+      held.emplace_back(slot, t);
+      if (offset_of.emplace(t, total).second)
+        total += (t->nbytes + sizeof(float) - 1) / sizeof(float);
+    }
   w.vector_copies.assign(total, 0.0f);
   for (const auto& [t, at] : offset_of)
     std::memcpy(w.vector_copies.data() + at, t->data, t->nbytes);
-  for (const float** slot : slots)
-    if (const gguf::TensorInfo* t = *slot != nullptr ? holder(*slot) : nullptr; t != nullptr)
-      *slot = w.vector_copies.data() + offset_of.at(t) +
-              (reinterpret_cast<const uint8_t*>(*slot) - t->data) / sizeof(float);
+  for (const auto& [slot, t] : held)
+    *slot = w.vector_copies.data() + offset_of.at(t) +
+            (reinterpret_cast<const uint8_t*>(*slot) - t->data) / sizeof(float);
   std::vector<const gguf::TensorInfo*> copied;
   for (const auto& entry : offset_of) copied.push_back(entry.first);
   return copied;
@@ -219,39 +221,31 @@ std::jthread repack_weights(const KernelTable& kernels, const gguf::File& file, 
   // Before the repacking, whose page drops then also clear what these reads faulted in.
   const std::vector<const gguf::TensorInfo*> copied = copy_vectors(file, w);
 
-  auto entries_of = [&](const std::vector<Job>& js) {
-    std::vector<pack_cache::Entry> entries;
-    for (const Job& j : js)
-      entries.push_back({j.m->type, j.m->ne0, j.m->nrows,
-                         static_cast<uint64_t>(static_cast<const uint8_t*>(j.m->data) -
-                                               file.bytes().data()),
-                         j.bytes});
-    return entries;
-  };
+  std::vector<pack_cache::Entry> entries;
+  for (const Job& j : jobs)
+    entries.push_back({j.m->type, j.m->ne0, j.m->nrows,
+                       static_cast<uint64_t>(static_cast<const uint8_t*>(j.m->data) -
+                                             file.bytes().data()),
+                       j.bytes});
   const std::optional<std::filesystem::path> dir = pack_cache::directory();
-  const std::vector<pack_cache::Entry> planned = entries_of(jobs);
-  const std::optional<std::string> key = dir ? pack_cache::key(file, planned) : std::nullopt;
-  if (key)
-    if (std::optional<pack_cache::Reader> reader = pack_cache::Reader::open(*dir, *key, planned);
-        reader && read_all(*reader, jobs)) {
-      // The originals were never read: nothing to drop but the copied vectors.
-      for (const gguf::TensorInfo* t : copied) drop_pages(t->data, t->nbytes);
-      return {};
-    }
-
-  repack_all(jobs);
+  const std::optional<std::string> key = dir ? pack_cache::key(file, entries) : std::nullopt;
+  const std::optional<pack_cache::Reader> reader =
+      key ? pack_cache::Reader::open(*dir, *key, entries) : std::nullopt;
+  // From the cache the originals are never read; either way the copied vectors' pages go.
+  const bool from_cache = reader && read_all(*reader, jobs);
+  const size_t planned = jobs.size();
+  if (!from_cache) repack_all(jobs);
   for (const gguf::TensorInfo* t : copied) drop_pages(t->data, t->nbytes);
-  if (!key) return {};
+  // Some copies failed (no memory): not a full entry to cache.
+  if (from_cache || !key || jobs.size() != planned) return {};
   // Written behind the caller's back (the first token does not wait for the disk); the
   // thread holds the copies it writes, and joining it waits for the write to finish.
-  std::vector<pack_cache::Entry> entries = entries_of(jobs);
   std::vector<std::shared_ptr<const void>> owners;
   std::vector<const void*> data;
   for (const Job& j : jobs) {
     owners.push_back(j.m->packed_storage);
     data.push_back(j.dst);
   }
-  if (entries.size() != planned.size()) return {};  // some copies failed: not a full entry
   return std::jthread([dir = *dir, key = *key, entries = std::move(entries),
                        owners = std::move(owners), data = std::move(data)] {
     if (Status s = pack_cache::write(dir, key, entries, data); !s)
